@@ -1,0 +1,48 @@
+"""Settings, read from the environment when asked for (never at import time)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path
+    geo_dir: Path
+    cache_url: str | None = None
+    cache_dir: Path | None = None
+    tiles_url: str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+    tiles_attribution: str = "&copy; OpenStreetMap contributors"
+
+    @property
+    def store_dir(self) -> Path:
+        return self.data_dir / "store"
+
+    @property
+    def runs_dir(self) -> Path:
+        return self.data_dir / "runs"
+
+    @property
+    def assets_geo_dir(self) -> Path:
+        return PROJECT_ROOT / "assets" / "geo"
+
+
+def get_settings(**overrides) -> Settings:
+    """Build the settings from the environment; keyword overrides win."""
+    env = os.environ
+    data_dir = Path(overrides.pop("data_dir", None) or env.get("KMZB_DATA_DIR") or PROJECT_ROOT / "data")
+    geo_dir = Path(overrides.pop("geo_dir", None) or env.get("KMZB_GEO_DIR") or PROJECT_ROOT.parent / "shared" / "geo")
+    values = dict(
+        data_dir=data_dir.resolve(),
+        geo_dir=geo_dir.resolve(),
+        cache_url=env.get("KMZB_CACHE_URL") or None,
+        cache_dir=Path(env["KMZB_CACHE_DIR"]) if env.get("KMZB_CACHE_DIR") else data_dir.resolve() / "cache",
+        tiles_url=env.get("KMZB_TILES_URL", Settings.tiles_url),
+        tiles_attribution=env.get("KMZB_TILES_ATTRIBUTION", Settings.tiles_attribution),
+    )
+    values.update(overrides)
+    return Settings(**values)
