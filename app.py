@@ -1,0 +1,70 @@
+"""The KMZB analytics dashboard: `python app.py [--host H] [--port P]` or `gunicorn app:server`.
+
+Nothing is read at import time: the store is opened on the first request.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+
+import dash
+import dash_bootstrap_components as dbc
+from flask_caching import Cache
+
+from kmzb.api import create_api
+from kmzb.config import Settings, get_settings
+from kmzb.gateway import DataGateway
+
+
+def make_cache(settings: Settings) -> Cache:
+    if settings.cache_url:
+        config = {"CACHE_TYPE": "RedisCache", "CACHE_REDIS_URL": settings.cache_url}
+    else:
+        config = {"CACHE_TYPE": "FileSystemCache", "CACHE_DIR": str(settings.cache_dir), "CACHE_THRESHOLD": 2000}
+    config["CACHE_DEFAULT_TIMEOUT"] = 0  # entries are keyed by data version: never stale
+    return Cache(config=config)
+
+
+def create_app(settings: Settings | None = None) -> dash.Dash:
+    settings = settings or get_settings()
+    app = dash.Dash(
+        __name__,
+        title="KMZB — analiza zagrożeń",
+        external_stylesheets=[dbc.themes.BOOTSTRAP],
+        suppress_callback_exceptions=False,
+        update_title=None,
+        meta_tags=[{"name": "viewport", "content": "width=device-width, initial-scale=1"}],
+    )
+    server = app.server
+    cache = make_cache(settings)
+    cache.init_app(server)
+    gateway = DataGateway(settings, cache)
+    server.extensions["kmzb_gateway"] = gateway
+    server.extensions["kmzb_settings"] = settings
+    server.register_blueprint(create_api())
+
+    from dashboard.layout import serve_layout
+    from callbacks import register_callbacks
+
+    app.layout = serve_layout
+    register_callbacks(app)
+    return app
+
+
+app = create_app()
+server = app.server
+
+
+def main(argv=None) -> None:
+    p = argparse.ArgumentParser(description="KMZB analytics dashboard")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8050)
+    p.add_argument("--debug", action="store_true", help="development mode (never in production)")
+    args = p.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    app.run(host=args.host, port=args.port, debug=args.debug)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Dashboard layout, figures and texts (no I/O, no data access)."""

@@ -1,0 +1,4 @@
+"""Component ids, in one place."""
+
+URL = "url"
+FRESHNESS = "freshness"

@@ -1,0 +1,131 @@
+"""Read-only HTTP API (/api/v1): the source for downloads and for re-checking any number."""
+
+from __future__ import annotations
+
+import logging
+import math
+
+import pandas as pd
+from flask import Blueprint, Response, current_app, jsonify, request
+from werkzeug.exceptions import HTTPException
+
+from .filters import FORMATS, INTERVALS, LEVELS, BadInput, parse_choice, parse_filters
+from .store import NoDataError, StoreError
+
+log = logging.getLogger(__name__)
+
+KNOWN_PARAMS = {
+    "districts": {"level", "from", "to", "category", "status", "outcome", "source", "teryt", "format"},
+    "categories": {"from", "to", "category", "status", "outcome", "source", "teryt", "format"},
+    "timeseries": {"interval", "from", "to", "category", "status", "outcome", "source", "teryt", "format"},
+    "meta": {"format"},
+}
+MAX_QUERY = 4096
+
+
+def gateway():
+    return current_app.extensions["kmzb_gateway"]
+
+
+def _bad(message: str, status: int = 400):
+    resp = jsonify({"error": message})
+    resp.status_code = status
+    return resp
+
+
+def _check_params(endpoint: str) -> None:
+    if len(request.query_string) > MAX_QUERY:
+        raise BadInput(f"query string too long ({len(request.query_string)} bytes; at most {MAX_QUERY})")
+    unknown = sorted(set(request.args) - KNOWN_PARAMS[endpoint])
+    if unknown:
+        raise BadInput(f"unknown parameter '{unknown[0]}'; allowed: {', '.join(sorted(KNOWN_PARAMS[endpoint]))}")
+    for name in request.args:
+        if name not in ("category", "status", "outcome", "source") and len(request.args.getlist(name)) > 1:
+            raise BadInput(f"parameter '{name}' given more than once")
+
+
+def _records(df: pd.DataFrame) -> list[dict]:
+    out = df.astype(object).where(df.notna(), None).to_dict(orient="records")
+    for row in out:
+        for k, v in row.items():
+            if isinstance(v, float) and math.isnan(v):
+                row[k] = None
+    return out
+
+
+def _respond(df: pd.DataFrame, fmt: str, name: str, extra: dict | None = None):
+    if fmt == "csv":
+        body = df.to_csv(index=False, lineterminator="\n")
+        return Response(body, mimetype="text/csv; charset=utf-8",
+                        headers={"Content-Disposition": f'attachment; filename="kmzb_{name}.csv"'})
+    payload = {"data_version": gateway().version(), **(extra or {}), "rows": _records(df)}
+    return jsonify(payload)
+
+
+def create_api() -> Blueprint:
+    bp = Blueprint("api_v1", __name__, url_prefix="/api/v1")
+
+    @bp.errorhandler(BadInput)
+    def bad_input(e):
+        return _bad(str(e))
+
+    @bp.errorhandler(NoDataError)
+    def no_data(e):
+        return _bad(str(e), 503)
+
+    @bp.errorhandler(StoreError)
+    def store_error(e):
+        log.error("store error: %s", e)
+        return _bad("the data store is unavailable; try again shortly", 503)
+
+    @bp.errorhandler(HTTPException)
+    def http_error(e):
+        return _bad(e.description or e.name, e.code or 500)
+
+    @bp.errorhandler(Exception)
+    def unexpected(e):
+        log.exception("unexpected error in API")
+        return _bad("internal error; it has been logged", 500)
+
+    @bp.get("/districts")
+    def districts():
+        _check_params("districts")
+        level = parse_choice("level", request.args.get("level"), LEVELS, "voivodeship")
+        fmt = parse_choice("format", request.args.get("format"), FORMATS, "json")
+        f = parse_filters(request.args)
+        df = gateway().districts(f, level)
+        return _respond(df, fmt, f"districts_{level}", {"level": level, "filters": _fq(f)})
+
+    @bp.get("/categories")
+    def categories():
+        _check_params("categories")
+        fmt = parse_choice("format", request.args.get("format"), FORMATS, "json")
+        f = parse_filters(request.args)
+        return _respond(gateway().categories(f), fmt, "categories", {"filters": _fq(f)})
+
+    @bp.get("/timeseries")
+    def timeseries():
+        _check_params("timeseries")
+        interval = parse_choice("interval", request.args.get("interval"), INTERVALS, "month")
+        fmt = parse_choice("format", request.args.get("format"), FORMATS, "json")
+        f = parse_filters(request.args)
+        return _respond(gateway().timeseries(f, interval), fmt, f"timeseries_{interval}",
+                        {"interval": interval, "filters": _fq(f)})
+
+    @bp.get("/meta")
+    def meta():
+        _check_params("meta")
+        return jsonify(gateway().meta())
+
+    @bp.route("/<path:anything>")
+    def not_found(anything):
+        return _bad(f"no such endpoint: /api/v1/{anything}", 404)
+
+    return bp
+
+
+def _fq(f) -> dict:
+    out: dict = {}
+    for k, v in f.to_query():
+        out.setdefault(k, []).append(v)
+    return {k: (v if k in ("category", "status", "outcome", "source") else v[0]) for k, v in out.items()}

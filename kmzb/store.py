@@ -1,0 +1,273 @@
+"""The embedded analytical store: immutable DuckDB snapshots swapped in atomically.
+
+Layout under `$KMZB_DATA_DIR/store/`:
+- `snap-<version>.duckdb`: one complete, checkpointed database per published version;
+- `CURRENT`: the file name of the snapshot being served (replaced with os.replace);
+- `ingest.lock`: held (flock) by the one ingest that may run at a time.
+
+A writer copies the current snapshot to a temporary file, applies its changes there,
+checkpoints and closes it, renames it into place and only then swaps `CURRENT`.
+Readers open snapshots read-only and notice a new `CURRENT` on their next query, so they
+never see a half-written state and never need a restart.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import logging
+import os
+import shutil
+import threading
+import uuid
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+import duckdb
+
+from . import reference
+
+log = logging.getLogger(__name__)
+
+KEEP_SNAPSHOTS = 3
+SCHEMA_VERSION = "1"
+
+
+class StoreError(Exception):
+    pass
+
+
+class NoDataError(StoreError):
+    pass
+
+
+class IngestLocked(StoreError):
+    pass
+
+
+def _enum(values) -> str:
+    return "ENUM (" + ", ".join("'" + v.replace("'", "''") + "'" for v in values) + ")"
+
+
+def schema_sql() -> str:
+    cats = reference.category_codes()
+    sts = reference.status_codes()
+    status_rows = ", ".join(f"('{s.code}', '{s.outcome}')" for s in reference.statuses())
+    return f"""
+    CREATE TYPE category_t AS {_enum(cats)};
+    CREATE TYPE status_t AS {_enum(sts)};
+    CREATE TYPE outcome_t AS {_enum(reference.OUTCOMES)};
+    CREATE TYPE source_t AS {_enum(reference.SOURCES)};
+    CREATE TABLE status_outcome (status status_t PRIMARY KEY, outcome outcome_t NOT NULL);
+    INSERT INTO status_outcome VALUES {status_rows};
+    CREATE TABLE reports (
+        objectid BIGINT NOT NULL,
+        category category_t NOT NULL,
+        status status_t NOT NULL,
+        outcome outcome_t NOT NULL,
+        created_at TIMESTAMP NOT NULL,
+        created_date DATE NOT NULL,
+        modified_at TIMESTAMP NOT NULL,
+        event_date DATE,
+        days_mask UTINYINT,
+        times_mask UTINYINT,
+        x DOUBLE NOT NULL,
+        y DOUBLE NOT NULL,
+        lon DOUBLE NOT NULL,
+        lat DOUBLE NOT NULL,
+        gmina VARCHAR NOT NULL,
+        powiat VARCHAR NOT NULL,
+        voivodeship VARCHAR NOT NULL,
+        teryt_reported VARCHAR,
+        teryt_mismatch BOOLEAN NOT NULL,
+        unit VARCHAR,
+        source source_t NOT NULL,
+        read_at TIMESTAMP,
+        resolved_at TIMESTAMP
+    );
+    -- reporters' own words: internal only, kept apart from everything the public reads
+    CREATE TABLE descriptions (objectid BIGINT NOT NULL, opis VARCHAR NOT NULL);
+    CREATE TABLE status_history (objectid BIGINT NOT NULL, status status_t NOT NULL, modified_at TIMESTAMP NOT NULL);
+    CREATE TABLE ingest_files (
+        run_id VARCHAR, version VARCHAR, file VARCHAR, kind VARCHAR, encoding VARCHAR,
+        rows BIGINT, loaded BIGINT, rejected BIGINT, mismatches BIGINT, inserted BIGINT,
+        updated BIGINT, removed BIGINT, finished_at TIMESTAMP
+    );
+    CREATE TABLE meta (key VARCHAR PRIMARY KEY, value VARCHAR);
+    INSERT INTO meta VALUES ('schema', '{SCHEMA_VERSION}');
+    """
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    version: str
+    path: Path
+
+
+class Store:
+    """Access to the snapshots of one data directory (reading and publishing)."""
+
+    def __init__(self, store_dir: Path | str, *, threads: int = 2, memory_limit: str = "512MB"):
+        self.dir = Path(store_dir)
+        self.threads = threads
+        self.memory_limit = memory_limit
+        self._lock = threading.Lock()
+        self._con: duckdb.DuckDBPyConnection | None = None
+        self._snap: Snapshot | None = None
+        self._current_stat: tuple | None = None
+        self._local = threading.local()
+
+    # ------------------------------------------------------------------ reading
+    @property
+    def current_file(self) -> Path:
+        return self.dir / "CURRENT"
+
+    def current(self) -> Snapshot | None:
+        try:
+            name = self.current_file.read_text().strip()
+        except FileNotFoundError:
+            return None
+        if not name:
+            return None
+        return Snapshot(version=name.removeprefix("snap-").removesuffix(".duckdb"), path=self.dir / name)
+
+    def _refresh(self) -> None:
+        try:
+            st = self.current_file.stat()
+            key = (st.st_mtime_ns, st.st_ino, st.st_size)
+        except FileNotFoundError:
+            key = None
+        if key == self._current_stat and self._con is not None:
+            return
+        with self._lock:
+            if key == self._current_stat and self._con is not None:
+                return
+            snap = self.current()
+            if snap is None:
+                raise NoDataError(f"no data loaded yet in {self.dir}: run `python -m kmzb demo` or `python -m kmzb ingest FILE`")
+            if self._snap is not None and snap.version == self._snap.version and self._con is not None:
+                self._current_stat = key
+                return
+            try:
+                con = duckdb.connect(str(snap.path), read_only=True,
+                                     config={"threads": self.threads, "memory_limit": self.memory_limit})
+                con.execute("SELECT count(*) FROM reports").fetchone()
+            except (duckdb.Error, OSError) as e:
+                if self._con is not None:
+                    log.error("cannot open snapshot %s (%s); still serving %s", snap.path, e, self._snap.version)
+                    return
+                raise StoreError(f"cannot open snapshot {snap.path}: {e}") from e
+            self._con, self._snap, self._current_stat = con, snap, key
+            self._local = threading.local()
+
+    def cursor(self) -> tuple[duckdb.DuckDBPyConnection, str]:
+        """A cursor for this thread on the current snapshot, and its data version."""
+        self._refresh()
+        snap, con = self._snap, self._con
+        cached = getattr(self._local, "entry", None)
+        if cached is None or cached[0] != snap.version:
+            cached = (snap.version, con.cursor())
+            self._local.entry = cached
+        return cached[1], cached[0]
+
+    def version(self) -> str:
+        self._refresh()
+        return self._snap.version
+
+    def has_data(self) -> bool:
+        return self.current() is not None
+
+    # ------------------------------------------------------------------ writing
+    @contextmanager
+    def writer_lock(self):
+        self.dir.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.dir / "ingest.lock", os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                holder = os.pread(fd, 64, 0).decode(errors="replace").strip() or "?"
+                raise IngestLocked(f"another ingest is running (pid {holder}); try again when it has finished") from None
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, str(os.getpid()).encode(), 0)
+            yield
+        finally:
+            os.close(fd)
+
+    def new_version(self) -> str:
+        existing = sorted(self.dir.glob("snap-*.duckdb"))
+        seq = 0
+        for p in existing:
+            try:
+                seq = max(seq, int(p.name.split("-")[1]))
+            except (IndexError, ValueError):
+                pass
+        return f"{seq + 1:06d}-{uuid.uuid4().hex[:8]}"
+
+    def begin(self) -> tuple[str, Path, duckdb.DuckDBPyConnection]:
+        """Start a new snapshot as a copy of the current one (or empty). Call under writer_lock."""
+        for stale in self.dir.glob(".snap-*.duckdb.tmp*"):
+            # left by an ingest that was killed; we hold the lock, so nobody is writing it
+            stale.unlink(missing_ok=True)
+        version = self.new_version()
+        tmp = self.dir / f".snap-{version}.duckdb.tmp"
+        cur = self.current()
+        if cur is not None and cur.path.exists():
+            shutil.copyfile(cur.path, tmp)
+            con = duckdb.connect(str(tmp), config={"threads": os.cpu_count() or 2})
+            try:
+                con.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
+            except duckdb.Error as e:
+                con.close()
+                tmp.unlink(missing_ok=True)
+                raise StoreError(f"the current snapshot {cur.path} is unreadable ({e}); restore it or start a new data directory") from e
+        else:
+            con = duckdb.connect(str(tmp), config={"threads": os.cpu_count() or 2})
+            con.execute(schema_sql())
+        return version, tmp, con
+
+    def publish(self, version: str, tmp: Path, con: duckdb.DuckDBPyConnection) -> Snapshot:
+        con.execute("INSERT OR REPLACE INTO meta VALUES ('version', ?), ('published_at', ?)",
+                    [version, datetime.now(timezone.utc).isoformat(timespec="seconds")])
+        con.execute("CHECKPOINT")
+        con.close()
+        final = self.dir / f"snap-{version}.duckdb"
+        with open(tmp, "rb") as f:
+            os.fsync(f.fileno())
+        os.replace(tmp, final)
+        pointer = self.dir / ".CURRENT.tmp"
+        pointer.write_text(final.name + "\n")
+        with open(pointer, "rb") as f:
+            os.fsync(f.fileno())
+        os.replace(pointer, self.current_file)
+        dfd = os.open(self.dir, os.O_RDONLY)
+        try:
+            os.fsync(dfd)
+        finally:
+            os.close(dfd)
+        self._prune(final.name)
+        return Snapshot(version, final)
+
+    def abandon(self, tmp: Path, con: duckdb.DuckDBPyConnection | None) -> None:
+        try:
+            if con is not None:
+                con.close()
+        finally:
+            tmp.unlink(missing_ok=True)
+            Path(str(tmp) + ".wal").unlink(missing_ok=True)
+
+    def _prune(self, keep_name: str) -> None:
+        snaps = sorted(self.dir.glob("snap-*.duckdb"))
+        for old in snaps[:-KEEP_SNAPSHOTS]:
+            if old.name != keep_name:
+                old.unlink(missing_ok=True)
+
+
+def meta_dict(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    return dict(con.execute("SELECT key, value FROM meta").fetchall())
+
+
+def json_dumps(obj) -> str:
+    return json.dumps(obj, ensure_ascii=False, default=str)

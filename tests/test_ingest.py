@@ -1,0 +1,180 @@
+"""Ingest runs against a real store in tmp_path: upserts, history, snapshots, atomicity, CLI."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+
+import duckdb
+import pytest
+
+from kmzb.config import PROJECT_ROOT
+from kmzb.ingest import run_ingest
+from kmzb.store import Store
+
+from .conftest import GDANSK, KRAKOW, WROCLAW, row, write_extract
+
+
+def q(settings, sql):
+    snap = Store(settings.store_dir).current()
+    with duckdb.connect(str(snap.path), read_only=True) as con:
+        return con.execute(sql).fetchall()
+
+
+def cli(*args, env=None, check=False):
+    return subprocess.run([sys.executable, "-m", "kmzb", *args], cwd=PROJECT_ROOT, capture_output=True,
+                          text=True, env={**os.environ, **(env or {})}, check=check, timeout=300)
+
+
+def test_upsert_latest_modification_wins_and_history_is_kept(settings, tmp_path):
+    d1 = write_extract(tmp_path / "kmzb_20240501.csv", [
+        row(1, status="Nowe", created="2024-05-01 10:00:00"),
+        row(2, status="Nowe", created="2024-05-01 11:00:00", place=GDANSK)])
+    d2 = write_extract(tmp_path / "kmzb_20240502.csv", [
+        row(1, status="Weryfikacja", created="2024-05-01 10:00:00", modified="2024-05-02 09:00:00")])
+    d3 = write_extract(tmp_path / "kmzb_20240504.csv", [
+        row(1, status="Potwierdzone (wyeliminowane)", created="2024-05-01 10:00:00", modified="2024-05-04 10:00:00"),
+        row(3, status="Nowe", created="2024-05-04 08:00:00", place=WROCLAW)])
+    res = run_ingest(settings, [d1, d2, d3])
+    assert res.ok and res.published and res.reports == 3
+    assert [(f.inserted, f.updated) for f in res.files] == [(2, 0), (0, 1), (1, 1)]
+    assert q(settings, "SELECT objectid, status::VARCHAR, outcome::VARCHAR FROM reports ORDER BY 1") == [
+        (1, "potwierdzone-wyeliminowane", "confirmed"), (2, "nowe", "pending"), (3, "nowe", "pending")]
+    hist = q(settings, "SELECT status::VARCHAR, modified_at::VARCHAR FROM status_history WHERE objectid = 1 ORDER BY 2")
+    assert hist == [("nowe", "2024-05-01 10:00:00"), ("weryfikacja", "2024-05-02 09:00:00"),
+                    ("potwierdzone-wyeliminowane", "2024-05-04 10:00:00")]
+    # read (left 'nowe') after 23 h, verified (left pending) after 3 days
+    assert q(settings, "SELECT read_at::VARCHAR, resolved_at::VARCHAR FROM reports WHERE objectid = 1") == [
+        ("2024-05-02 09:00:00", "2024-05-04 10:00:00")]
+
+
+def test_same_file_twice_and_older_file_after_newer_change_nothing(settings, tmp_path):
+    old = write_extract(tmp_path / "kmzb_20240501.csv", [row(1, status="Nowe"), row(2, status="Nowe")])
+    new = write_extract(tmp_path / "kmzb_20240503.csv", [
+        row(1, status="Niepotwierdzone", modified="2024-05-03 10:00:00", opis="nowy opis")])
+    run_ingest(settings, [old, new])
+    state = q(settings, "SELECT * FROM reports ORDER BY objectid")
+    desc = q(settings, "SELECT * FROM descriptions ORDER BY objectid")
+    again = run_ingest(settings, [new])
+    assert (again.files[0].inserted, again.files[0].updated) == (0, 0)
+    replay = run_ingest(settings, [old])
+    assert replay.ok and (replay.files[0].inserted, replay.files[0].updated) == (0, 0)
+    assert q(settings, "SELECT * FROM reports ORDER BY objectid") == state
+    assert q(settings, "SELECT * FROM descriptions ORDER BY objectid") == desc
+    assert q(settings, "SELECT status::VARCHAR FROM reports WHERE objectid = 1") == [("niepotwierdzone",)]
+    assert q(settings, "SELECT count(*) FROM status_history") == [(3,)]
+
+
+def test_bad_file_leaves_data_untouched_and_good_files_still_load(settings, tmp_path):
+    good = write_extract(tmp_path / "kmzb_20240501.csv", [row(1), row(2)])
+    run_ingest(settings, [good])
+    store = Store(settings.store_dir)
+    v1 = store.version()
+    bad = tmp_path / "kmzb_20240502.csv"
+    bad.write_text("OBJECTID;Typ;Status\n3;Wypalanie traw;Nowe\n", encoding="utf-8")
+    res = run_ingest(settings, [bad])
+    assert not res.ok and not res.published
+    assert "missing required column(s)" in res.files[0].error
+    assert store.version() == v1
+    assert q(settings, "SELECT count(*) FROM reports") == [(2,)]
+    # a bad file among good ones: the good ones load, the bad one changes nothing
+    later = write_extract(tmp_path / "kmzb_20240503.csv", [row(4, created="2024-05-03 10:00:00")])
+    res = run_ingest(settings, [bad, later])
+    assert res.published and [f.error is None for f in res.files] == [False, True]
+    assert q(settings, "SELECT list(objectid ORDER BY objectid) FROM reports") == [([1, 2, 4],)]
+
+
+def test_full_snapshot_replaces_state_with_5_percent_guard(settings, tmp_path):
+    rows = [row(i, created=f"2024-05-01 10:{i % 60:02d}:00") for i in range(1, 101)]
+    run_ingest(settings, [write_extract(tmp_path / "kmzb_full_20240501.csv", rows)])
+    # removing 5 of 100 (5%) is fine
+    ok = run_ingest(settings, [write_extract(tmp_path / "kmzb_full_20240502.csv", rows[:95])])
+    assert ok.ok and ok.files[0].removed == 5 and ok.reports == 95
+    # removing 6 of 95 (6.3%) is refused and changes nothing
+    refused = run_ingest(settings, [write_extract(tmp_path / "kmzb_full_20240503.csv", rows[:89])])
+    assert not refused.ok and "refused" in refused.files[0].error and "--force" in refused.files[0].error
+    assert q(settings, "SELECT count(*) FROM reports") == [(95,)]
+    forced = run_ingest(settings, [tmp_path / "kmzb_full_20240503.csv"], force=True)
+    assert forced.ok and forced.reports == 89
+    assert q(settings, "SELECT count(*) FROM status_history WHERE objectid > 89") == [(0,)]
+
+
+def test_rejects_file_and_report_beside_each_other(settings, tmp_path):
+    p = write_extract(tmp_path / "kmzb_20240501.csv", [row(1), row(2, typ="???"), row(3, status="")])
+    res = run_ingest(settings, [p])
+    assert res.report_path.parent == res.rejects_path.parent
+    assert res.report_path.parent.parent == settings.runs_dir
+    text = res.rejects_path.read_text(encoding="utf-8").splitlines()
+    assert text[0].startswith("file;line;objectid;reason;detail")
+    assert len(text) == 3 and "kmzb_20240501.csv;3;2;unknown category" in text[1]
+    report = json.loads(res.report_path.read_text())
+    assert report["files"][0]["reasons"] == {"missing Status": 1, "unknown category": 1}
+
+
+def test_teryt_mismatches_counted_in_store(settings, tmp_path):
+    p = write_extract(tmp_path / "kmzb_20240501.csv", [row(1, teryt="0201011"), row(2), row(3, place=GDANSK, teryt="2261011")])
+    res = run_ingest(settings, [p])
+    assert res.files[0].mismatches == 1
+    assert q(settings, "SELECT objectid, gmina, powiat, voivodeship, teryt_reported FROM reports WHERE teryt_mismatch") == [
+        (1, "1261011", "1261", "12", "0201011")]
+
+
+def test_cli_ingest_json_and_exit_codes(settings, tmp_path):
+    good = write_extract(tmp_path / "in" / "kmzb_20240501.csv", [row(1), row(2, typ="x")])
+    write_extract(tmp_path / "in" / "kmzb_20240502.csv.gz", [row(3, created="2024-05-02 10:00:00")])
+    r = cli("ingest", "--json", str(tmp_path / "in"))
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout)
+    assert [f["file"].rsplit("/", 1)[1] for f in out["files"]] == ["kmzb_20240501.csv", "kmzb_20240502.csv.gz"]
+    assert out["files"][0] | {} and {k: out["files"][0][k] for k in ("rows", "loaded", "rejected", "reasons")} == {
+        "rows": 2, "loaded": 1, "rejected": 1, "reasons": {"unknown category": 1}}
+    assert out["reports"] == 2
+    assert "kmzb_20240501.csv" in r.stderr and "1 rejected" in r.stderr
+    bad = tmp_path / "kmzb_20240503.csv"
+    bad.write_bytes(b"\x1f\x8b broken")
+    r = cli("ingest", str(bad))
+    assert r.returncode == 1 and "kmzb_20240503.csv" in r.stderr and "FAILED" in r.stderr
+    r = cli("ingest", str(tmp_path / "nope.csv"))
+    assert r.returncode == 2 and "no such file" in r.stderr
+    info = cli("info", "--json")
+    assert info.returncode == 0
+    meta = json.loads(info.stdout)
+    assert meta["reports"] == 2 and meta["recent_runs"][0]["files"][0]["error"]
+    del good
+
+
+def test_second_concurrent_ingest_refuses(settings, tmp_path):
+    store = Store(settings.store_dir)
+    p = write_extract(tmp_path / "kmzb_20240501.csv", [row(1)])
+    with store.writer_lock():
+        r = cli("ingest", str(p))
+    assert r.returncode == 3 and "another ingest is running" in r.stderr
+    assert not store.has_data()
+
+
+def test_readers_keep_serving_during_ingest_and_see_new_data_without_restart(settings, tmp_path):
+    first = write_extract(tmp_path / "kmzb_full_20240501.csv",
+                          [row(i, created="2024-05-01 10:00:00") for i in range(1, 2001)])
+    run_ingest(settings, [first])
+    store = Store(settings.store_dir)
+    cur, v1 = store.cursor()
+    assert cur.execute("SELECT count(*) FROM reports").fetchone()[0] == 2000
+    big = write_extract(tmp_path / "kmzb_20240502.csv",
+                        [row(i, created="2024-05-02 10:00:00", place=KRAKOW) for i in range(2001, 60001)])
+    proc = subprocess.Popen([sys.executable, "-m", "kmzb", "ingest", str(big)], cwd=PROJECT_ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=os.environ.copy())
+    seen = set()
+    deadline = time.time() + 120
+    while proc.poll() is None and time.time() < deadline:
+        cur, v = store.cursor()
+        n = cur.execute("SELECT count(*) FROM reports").fetchone()[0]
+        seen.add((v, n))
+        time.sleep(0.01)
+    assert proc.wait(timeout=120) == 0, proc.stderr.read()
+    cur, v2 = store.cursor()
+    assert v2 != v1 and cur.execute("SELECT count(*) FROM reports").fetchone()[0] == 60000
+    # every state seen while the ingest ran was a complete snapshot
+    assert {n for _, n in seen} <= {2000, 60000} and (v1, 2000) in seen
