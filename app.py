@@ -37,6 +37,7 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
         meta_tags=[{"name": "viewport", "content": "width=device-width, initial-scale=1"}],
     )
     server = app.server
+    server.json.sort_keys = False  # API rows keep the column order of the CSV
     cache = make_cache(settings)
     cache.init_app(server)
     gateway = DataGateway(settings, cache)

@@ -390,8 +390,9 @@ def read_extract(path: Path | str, lookup: GeoLookup) -> Extract:
     dup_mask = cand["objectid"].duplicated(keep=False)
     if dup_mask.any():
         d = cand[dup_mask]
-        content_cols = [c for c in good.columns if c != "line"]
-        nuniq = d.drop(columns="line").astype(str).drop_duplicates().groupby("objectid").size()
+        content = d.drop(columns=["line", "objectid"]).astype(str)
+        content["objectid"] = d["objectid"]
+        nuniq = content.drop_duplicates().groupby("objectid").size()
         conflicting = set(nuniq[nuniq > 1].index)
         lines_by_id = d.groupby("objectid")["line"].apply(lambda s: ", ".join(map(str, s)))
         conf_mask = good["objectid"].isin(conflicting).to_numpy() & ok
@@ -403,7 +404,6 @@ def read_extract(path: Path | str, lookup: GeoLookup) -> Extract:
         dups = int(same.sum())
         keep = ok.copy()
         keep[np.flatnonzero(ok)[same]] = False
-        del content_cols
     else:
         keep = ok
 

@@ -149,3 +149,81 @@ def previous_period(f: Filters, mode: str = "previous") -> Filters:
             return f.replace(date_from=f.date_from - timedelta(days=365), date_to=f.date_to - timedelta(days=365))
     length = (f.date_to - f.date_from).days + 1
     return f.replace(date_from=f.date_from - timedelta(days=length), date_to=f.date_to - timedelta(days=length))
+
+
+def totals(cur, f: Filters) -> dict:
+    """Headline numbers for the KPI cards."""
+    w, params = where(f)
+    row = cur.execute(f"""SELECT {COUNT_SQL},
+            count(*) FILTER (WHERE status = 'potwierdzone-wyeliminowane') AS eliminated,
+            median(epoch(resolved_at - created_at) / 86400.0) FILTER (WHERE resolved_at IS NOT NULL) AS median_days
+        FROM reports WHERE {w}""", params).fetchone()
+    reports, confirmed, unconfirmed, pending, eliminated, median_days = row
+    resolved = confirmed + unconfirmed
+    rate, low, high = wilson([confirmed], [resolved])
+    return {
+        "reports": int(reports), "confirmed": int(confirmed), "unconfirmed": int(unconfirmed),
+        "pending": int(pending), "resolved": int(resolved), "eliminated": int(eliminated),
+        "confirmation_rate": None if resolved == 0 else round(float(rate[0]), 4),
+        "ci_low": None if resolved == 0 else round(float(low[0]), 4),
+        "ci_high": None if resolved == 0 else round(float(high[0]), 4),
+        "median_days_to_verification": None if median_days is None else round(float(median_days), 2),
+    }
+
+
+def district_extras(cur, f: Filters, level: str) -> pd.DataFrame:
+    """Per district: the most reported category and the median days to verification."""
+    col = LEVEL_COLUMN[level]
+    w, params = where(f)
+    return cur.execute(f"""
+        WITH c AS (SELECT {col} AS teryt, category::VARCHAR AS category, count(*) AS n
+                   FROM reports WHERE {w} GROUP BY 1, 2),
+             top AS (SELECT teryt, arg_max(category, n) AS top_category FROM c GROUP BY 1),
+             ver AS (SELECT {col} AS teryt,
+                            round(median(epoch(resolved_at - created_at) / 86400.0), 2) AS median_days_to_verification
+                     FROM reports WHERE {w} AND resolved_at IS NOT NULL GROUP BY 1)
+        SELECT top.teryt, top.top_category, ver.median_days_to_verification
+        FROM top LEFT JOIN ver USING (teryt)""", params + params).df()
+
+
+def verification_speed(cur, f: Filters, interval: str) -> pd.DataFrame:
+    """Per period of creation: share read within 2 days and verified within 5 days.
+
+    Only reports old enough to be judged count (created at least 2 / 5 days before the
+    newest modification in the data), so recent periods are not unfairly low.
+    """
+    w, params = where(f)
+    df = cur.execute(f"""
+        WITH edge AS (SELECT max(modified_at) AS t FROM reports)
+        SELECT date_trunc('{interval}', created_date)::DATE AS period,
+               count(*) FILTER (WHERE created_at <= edge.t - INTERVAL 2 DAY) AS eligible_read,
+               count(*) FILTER (WHERE created_at <= edge.t - INTERVAL 2 DAY
+                                AND read_at IS NOT NULL AND read_at <= created_at + INTERVAL 2 DAY) AS read_2d,
+               count(*) FILTER (WHERE created_at <= edge.t - INTERVAL 5 DAY) AS eligible_verify,
+               count(*) FILTER (WHERE created_at <= edge.t - INTERVAL 5 DAY
+                                AND resolved_at IS NOT NULL AND resolved_at <= created_at + INTERVAL 5 DAY) AS verified_5d
+        FROM reports, edge WHERE {w} GROUP BY 1 ORDER BY 1""", params).df()
+    for num, den, name in (("read_2d", "eligible_read", "read_2d_share"), ("verified_5d", "eligible_verify", "verified_5d_share")):
+        rate, low, high = wilson(df[num].to_numpy(), df[den].to_numpy())
+        df[name] = np.round(rate, 4)
+        df[name + "_low"] = np.round(low, 4)
+        df[name + "_high"] = np.round(high, 4)
+    df["period"] = pd.to_datetime(df["period"]).dt.date.map(lambda d: d.isoformat())
+    return df
+
+
+def week_heatmap(cur, f: Filters) -> pd.DataFrame:
+    """Reports by day of week x time of day (from Dni_tygodnia, Pora_dnia). A report naming
+    several days or times counts in each; reports naming none are left out."""
+    w, params = where(f)
+    masks = cur.execute(f"""SELECT days_mask, times_mask, count(*) AS n FROM reports
+        WHERE {w} AND days_mask > 0 AND times_mask > 0 GROUP BY 1, 2""", params).fetchall()
+    grid = np.zeros((len(reference.DAYS), len(reference.TIMES_OF_DAY)), dtype=np.int64)
+    for dm, tm, n in masks:
+        for i in range(len(reference.DAYS)):
+            if dm >> i & 1:
+                for j in range(len(reference.TIMES_OF_DAY)):
+                    if tm >> j & 1:
+                        grid[i, j] += n
+    rows = [(d, t, int(grid[i, j])) for i, d in enumerate(reference.DAYS) for j, t in enumerate(reference.TIMES_OF_DAY)]
+    return pd.DataFrame(rows, columns=["day", "time_of_day", "reports"])

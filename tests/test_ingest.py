@@ -8,7 +8,6 @@ import subprocess
 import sys
 import time
 
-import duckdb
 import pytest
 
 from kmzb.config import PROJECT_ROOT
@@ -19,9 +18,8 @@ from .conftest import GDANSK, KRAKOW, WROCLAW, row, write_extract
 
 
 def q(settings, sql):
-    snap = Store(settings.store_dir).current()
-    with duckdb.connect(str(snap.path), read_only=True) as con:
-        return con.execute(sql).fetchall()
+    cur, _ = Store(settings.store_dir).cursor()
+    return cur.execute(sql).fetchall()
 
 
 def cli(*args, env=None, check=False):
