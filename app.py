@@ -10,6 +10,7 @@ import logging
 
 import dash
 import dash_bootstrap_components as dbc
+from flask import send_from_directory
 from flask_caching import Cache
 
 from kmzb.api import create_api
@@ -43,7 +44,15 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
     gateway = DataGateway(settings, cache)
     server.extensions["kmzb_gateway"] = gateway
     server.extensions["kmzb_settings"] = settings
+    server.extensions["kmzb_regions"] = gateway.regions
     server.register_blueprint(create_api())
+
+    @server.get("/geo/<path:name>")
+    def geo_file(name):
+        # content-hashed names: cache forever
+        resp = send_from_directory(settings.assets_geo_dir, name, max_age=31536000, mimetype="application/geo+json")
+        resp.headers["Cache-Control"] = "public, max-age=31536000, immutable"
+        return resp
 
     from dashboard.layout import serve_layout
     from callbacks import register_callbacks

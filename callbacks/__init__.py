@@ -2,20 +2,35 @@
 
 from __future__ import annotations
 
-from dash import Input, Output
+from datetime import date
+
+from dash import Input, Output, State
 from flask import current_app
 
 from dashboard import ids
 
+from . import download, sync, views
 
-def freshness_text(meta: dict) -> str:
-    if not meta.get("data_version"):
-        return "Brak danych"
-    return (f"Dane na dzień {meta['date_to']} · {meta['reports']:,} zgłoszeń · wersja {meta['data_version']}"
-            .replace(",", " "))
+
+def gateway():
+    return current_app.extensions["kmzb_gateway"]
+
+
+def data_range():
+    m = gateway().meta()
+    lo = date.fromisoformat(m["date_from"]) if m.get("date_from") else None
+    hi = date.fromisoformat(m["date_to"]) if m.get("date_to") else None
+    return lo, hi
 
 
 def register_callbacks(app) -> None:
-    @app.callback(Output(ids.FRESHNESS, "children"), Input(ids.URL, "pathname"))
-    def update_freshness(_path):
-        return freshness_text(current_app.extensions["kmzb_gateway"].meta())
+    sync.register(app, data_range)
+    views.register(app, gateway)
+    download.register(app, gateway)
+    app.clientside_callback(
+        "function(n, open){ return n ? !open : open; }",
+        Output(ids.FILTER_COLLAPSE, "is_open"),
+        Input(ids.FILTER_TOGGLE, "n_clicks"),
+        State(ids.FILTER_COLLAPSE, "is_open"),
+        prevent_initial_call=True,
+    )

@@ -1,16 +1,251 @@
-"""Page layout (no I/O)."""
+"""Page layout (no I/O): built from the view state that the URL carries.
+
+`serve_layout` is called by Dash for each page load; it reads the query string of the
+request so that a shared link opens with its filters already set.
+"""
 
 from __future__ import annotations
 
+from collections import defaultdict
+
+import dash_ag_grid as dag
+import dash_bootstrap_components as dbc
+import dash_leaflet as dl
 from dash import dcc, html
 
+from kmzb import reference
+from kmzb.filters import LEVELS
+
 from . import ids
+from .figures import PNG_CONFIG
+from .i18n import category_label, group_label, outcome_label, source_label, status_label, translator
+from .state import ViewState, from_query, to_query
+
+POLAND_BOUNDS = [[49.0, 14.1], [54.9, 24.2]]
+GROUP_ORDER = ("road-safety", "public-order", "environment", "water-safety", "social", "animals")
+
+
+def category_options(lang: str) -> list[dict]:
+    """Options grouped by theme (the group's name leads each label, so search finds both)."""
+    by_group = defaultdict(list)
+    for c in reference.categories():
+        by_group[c.group].append(c)
+    out = []
+    for g in GROUP_ORDER:
+        for c in sorted(by_group.get(g, []), key=lambda c: category_label(c.code, lang)):
+            label = f"{group_label(g, lang)} › {category_label(c.code, lang)}"
+            if c.active_to:
+                label += f" (≤ {c.active_to[:4]})"
+            out.append({"label": label, "value": c.code})
+    return out
+
+
+def region_options(districts: dict[str, list[tuple[str, str]]], lang: str) -> list[dict]:
+    _ = translator(lang)
+    opts = [{"label": _("All of Poland"), "value": ""}]
+    names = {
+        "voivodeship": _("Voivodeship"), "powiat": _("Powiat"), "gmina": _("Gmina"),
+    }
+    for level in LEVELS:
+        for teryt, label in districts.get(level, []):
+            opts.append({"label": f"{label} · {names[level]} {teryt}", "value": teryt})
+    return opts
+
+
+def _kpi(id_, title: str) -> dbc.Col:
+    return dbc.Col(dbc.Card(dbc.CardBody([
+        html.Div(title, className="kpi-title"),
+        html.Div("…", id=id_, className="kpi-value"),
+    ]), className="kpi h-100"), xs=6, md=4, xl=True, className="mb-2")
+
+
+def _chart(id_, height=360) -> dbc.Col:
+    return dbc.Col(dbc.Card(dbc.CardBody(dcc.Loading(dcc.Graph(
+        id=id_, config=PNG_CONFIG | {"toImageButtonOptions": {**PNG_CONFIG.get("toImageButtonOptions", {}),
+                                                            "filename": f"kmzb_{id_}"}},
+        style={"height": f"{height}px"})), className="p-1")), xs=12, xl=6, className="mb-3")
+
+
+def filter_panel(s: ViewState, lang: str, regions: list[dict]) -> dbc.Card:
+    _ = translator(lang)
+    presets = [("7d", _("Last 7 days")), ("30d", _("Last 30 days")), ("90d", _("Last 90 days")),
+               ("ytd", _("This year")), ("last_year", _("Last year")), ("all", _("Everything")),
+               ("custom", _("Date range"))]
+    groups = [g for g in GROUP_ORDER]
+    return dbc.Card(dbc.CardBody([
+        html.H2(_("Filters"), className="h5"),
+        dbc.Label(_("Date range"), html_for=ids.PRESET),
+        dcc.Dropdown(id=ids.PRESET, options=[{"label": l, "value": v} for v, l in presets], value=s.preset,
+                     clearable=False, searchable=False),
+        dcc.DatePickerRange(id=ids.DATES, start_date=s.date_from or None, end_date=s.date_to or None,
+                            display_format="YYYY-MM-DD", first_day_of_week=1, className="mt-1 w-100",
+                            minimum_nights=0, clearable=True),
+        dbc.Label(_("Compare with"), className="mt-2"),
+        dbc.RadioItems(id=ids.COMPARE, value=s.compare, options=[
+            {"label": _("Previous period"), "value": "previous"},
+            {"label": _("Same period a year earlier"), "value": "year"}]),
+        html.Hr(),
+        dbc.Label(_("Categories"), html_for=ids.CATEGORIES),
+        html.Div([
+            dbc.Button(_("All"), id=ids.CAT_ALL, size="sm", color="secondary", outline=True, className="me-1 mb-1"),
+            dbc.Button(_("None"), id=ids.CAT_NONE, size="sm", color="secondary", outline=True, className="me-1 mb-1"),
+            *[dbc.Button(group_label(g, lang), id={"type": ids.CAT_GROUP, "group": g}, size="sm", color="info",
+                         outline=True, className="me-1 mb-1") for g in groups],
+        ]),
+        dcc.Dropdown(id=ids.CATEGORIES, options=category_options(lang), value=list(s.categories), multi=True,
+                     placeholder=_("Search categories…") + " (" + _("All").lower() + ")", searchable=True),
+        dbc.Label(_("Outcome"), className="mt-2"),
+        dbc.Checklist(id=ids.OUTCOMES, value=list(s.outcomes), inline=True, options=[
+            {"label": outcome_label(o, lang), "value": o} for o in reference.OUTCOMES]),
+        dbc.Label(_("Status"), className="mt-2", html_for=ids.STATUSES),
+        dcc.Dropdown(id=ids.STATUSES, value=list(s.statuses), multi=True, placeholder=_("All"), options=[
+            {"label": status_label(st.code, lang), "value": st.code} for st in reference.statuses()]),
+        dbc.Label(_("Channel"), className="mt-2"),
+        dbc.Checklist(id=ids.SOURCES, value=list(s.sources), options=[
+            {"label": source_label(src, lang), "value": src} for src in reference.SOURCES]),
+        dbc.Label(_("Region"), className="mt-2", html_for=ids.REGION),
+        dcc.Dropdown(id=ids.REGION, options=regions, value=s.teryt, clearable=True, searchable=True,
+                     placeholder=_("All of Poland")),
+        dbc.Button(_("Reset filters"), id=ids.RESET, color="link", size="sm", className="mt-2 px-0"),
+    ]), className="filters")
+
+
+def map_card(s: ViewState, lang: str, tiles_url: str, tiles_attribution: str) -> dbc.Card:
+    _ = translator(lang)
+    layers = []
+    if tiles_url:
+        layers.append(dl.TileLayer(url=tiles_url, attribution=tiles_attribution, opacity=0.55))
+    layers += [
+        dl.GeoJSON(id=ids.GEOJSON, url=None, hideout={},
+                   style={"variable": "kmzb.style"}, filter={"variable": "kmzb.filter"},
+                   onEachFeature={"variable": "kmzb.onEach"},
+                   hoverStyle={"variable": "kmzb.hover"}, zoomToBoundsOnClick=False),
+        html.Div(id=ids.LEGEND, className="map-legend leaflet-bottom leaflet-right"),
+    ]
+    return dbc.Card([
+        dbc.CardHeader(dbc.Row([
+            dbc.Col(html.H2(_("Threat map"), className="h5 mb-0"), width="auto"),
+            dbc.Col(dbc.RadioItems(id=ids.LEVEL, value=s.level, inline=True, options=[
+                {"label": _("Voivodeships"), "value": "voivodeship"},
+                {"label": _("Powiats"), "value": "powiat"},
+                {"label": _("Gminas"), "value": "gmina"}]), width="auto"),
+            dbc.Col(dbc.RadioItems(id=ids.METRIC, value=s.metric, inline=True, options=[
+                {"label": _("Reports"), "value": "reports"},
+                {"label": _("Per 10,000"), "value": "per10k"},
+                {"label": _("Confirmation rate"), "value": "rate"}]), width="auto"),
+        ], className="g-2 align-items-center justify-content-between")),
+        dbc.CardBody([
+            html.Div(id=ids.BREADCRUMB, className="crumbs mb-1"),
+            dl.Map(layers, id=ids.MAP, bounds=POLAND_BOUNDS, style={"height": "520px"}, zoomSnap=0.25,
+                   className="threat-map", attributionControl=bool(tiles_url)),
+            html.Small(_("Click a district to drill down"), className="text-muted"),
+        ], className="p-2"),
+    ], className="mb-3")
+
+
+def table_card(lang: str) -> dbc.Card:
+    _ = translator(lang)
+    pct = {"function": "d3.format('.1%')(params.value)"}
+    num = {"function": "params.value == null ? '–' : d3.format(',')(params.value)"}
+    cols = [
+        {"field": "teryt", "headerName": _("TERYT"), "pinned": "left", "width": 100},
+        {"field": "name", "headerName": _("Name"), "pinned": "left", "width": 170},
+        {"field": "population", "headerName": _("Population"), "type": "numericColumn", "valueFormatter": num},
+        {"field": "reports", "headerName": _("Reports"), "type": "numericColumn", "valueFormatter": num,
+         "sort": "desc"},
+        {"field": "reports_per_10k", "headerName": _("Per 10,000"), "type": "numericColumn"},
+        {"field": "confirmed", "headerName": _("Confirmed"), "type": "numericColumn", "valueFormatter": num},
+        {"field": "resolved", "headerName": _("Resolved"), "type": "numericColumn", "valueFormatter": num},
+        {"field": "pending", "headerName": _("Pending"), "type": "numericColumn", "valueFormatter": num},
+        {"field": "confirmation_rate", "headerName": _("Confirmation rate"), "type": "numericColumn",
+         "valueFormatter": {"function": "params.value == null ? '–' : d3.format('.1%')(params.value)"}},
+        {"field": "ci_low", "headerName": "95% ↓", "type": "numericColumn",
+         "valueFormatter": {"function": "params.value == null ? '' : d3.format('.1%')(params.value)"}},
+        {"field": "ci_high", "headerName": "95% ↑", "type": "numericColumn",
+         "valueFormatter": {"function": "params.value == null ? '' : d3.format('.1%')(params.value)"}},
+        {"field": "change", "headerName": _("Change"), "type": "numericColumn"},
+        {"field": "change_pct", "headerName": _("Change %"), "type": "numericColumn",
+         "valueFormatter": {"function": "params.value == null ? '–' : d3.format('+.1%')(params.value)"}},
+        {"field": "top_category_label", "headerName": _("Top category"), "width": 220},
+        {"field": "median_days_to_verification", "headerName": _("Median days to verification"),
+         "type": "numericColumn"},
+    ]
+    del pct
+    return dbc.Card([
+        dbc.CardHeader(dbc.Row([
+            dbc.Col(html.H2(_("District table"), id=ids.TABLE_TITLE, className="h5 mb-0"), width="auto"),
+            dbc.Col(dbc.Button(_("Download CSV"), id=ids.TABLE_DOWNLOAD_BTN, size="sm", color="primary"),
+                    width="auto"),
+        ], className="justify-content-between align-items-center")),
+        dbc.CardBody(dag.AgGrid(
+            id=ids.TABLE, columnDefs=cols, rowData=[], className="ag-theme-alpine",
+            defaultColDef={"sortable": True, "filter": True, "resizable": True, "width": 120},
+            dashGridOptions={"animateRows": False, "pagination": True, "paginationPageSize": 50,
+                             "enableCellTextSelection": True},
+            getRowId="params.data.teryt", style={"height": "520px"},
+        ), className="p-1"),
+        dcc.Download(id=ids.TABLE_DOWNLOAD),
+    ], className="mb-3")
+
+
+def build_layout(s: ViewState, *, regions: list[dict], tiles_url: str, tiles_attribution: str) -> html.Div:
+    lang = s.lang
+    _ = translator(lang)
+    other = "en" if lang == "pl" else "pl"
+    return html.Div([
+        dcc.Location(id=ids.URL, refresh=False),
+        dcc.Store(id=ids.LANG, data=lang),
+        dcc.Store(id=ids.MAP_SCOPE, data=None),
+        dbc.Navbar(dbc.Container([
+            html.Div([
+                html.H1(_("National Map of Security Threats — analytics"), className="h4 mb-0 text-white"),
+                html.Small(id=ids.FRESHNESS, className="text-white-50"),
+            ]),
+            html.Div([
+                dbc.Button(_("Filters"), id=ids.FILTER_TOGGLE, color="light", size="sm",
+                           className="d-lg-none me-2"),
+                html.A(other.upper(), id=ids.LANG_LINK, href=to_query(s.with_(lang=other)) or "?lang=pl",
+                       className="btn btn-outline-light btn-sm", title=_("Language"), lang=other),
+                html.A("API", href="/api/v1/meta", className="btn btn-link btn-sm text-white-50 ms-1",
+                       title=_("Open the API")),
+            ]),
+        ], fluid=True), color="dark", dark=True, className="mb-3"),
+        dbc.Container(dbc.Row([
+            dbc.Col(dbc.Collapse(filter_panel(s, lang, regions), id=ids.FILTER_COLLAPSE, is_open=True,
+                                 className="d-lg-block"), xs=12, lg=3, className="mb-3"),
+            dbc.Col([
+                html.Div(id=ids.PERIOD_NOTE, className="text-muted small mb-2"),
+                dbc.Row([
+                    _kpi(ids.KPI_REPORTS, _("Reports")),
+                    _kpi(ids.KPI_RATE, _("Confirmation rate")),
+                    _kpi(ids.KPI_PENDING, _("Pending")),
+                    _kpi(ids.KPI_CHANGE, _("Change vs comparison period")),
+                    _kpi(ids.KPI_SPEED, _("Median days to verification")),
+                ], className="g-2 mb-2"),
+                map_card(s, lang, tiles_url, tiles_attribution),
+                dbc.Row([
+                    _chart(ids.CHART_TIMELINE), _chart(ids.CHART_CATEGORIES, 520),
+                    _chart(ids.CHART_RANKED, 520), _chart(ids.CHART_SPEED),
+                    _chart(ids.CHART_HEATMAP),
+                ], className="g-3"),
+                table_card(lang),
+                html.Footer(html.Small(_("Data: KMZB nightly extract; population GUS BDL 31.12.2024; boundaries GUGiK PRG")),
+                            className="text-muted mb-4"),
+            ], xs=12, lg=9),
+        ]), fluid=True),
+    ], lang=lang)
 
 
 def serve_layout():
-    return html.Div([
-        dcc.Location(id=ids.URL),
-        html.H1("KMZB — Krajowa Mapa Zagrożeń Bezpieczeństwa"),
-        html.P(id=ids.FRESHNESS),
-        html.P([html.A("API: /api/v1/meta", href="/api/v1/meta")]),
-    ], className="container py-3")
+    """Dash calls this on each page load (and once at start-up, outside a request)."""
+    from flask import current_app, has_request_context, request
+
+    search = ("?" + request.query_string.decode("latin-1")) if has_request_context() else ""
+    s = from_query(search)
+    settings = current_app.extensions["kmzb_settings"] if has_request_context() else None
+    regions_data = current_app.extensions["kmzb_regions"]() if has_request_context() else {}
+    return build_layout(
+        s, regions=region_options(regions_data, s.lang),
+        tiles_url=settings.tiles_url if settings else "",
+        tiles_attribution=settings.tiles_attribution if settings else "",
+    )

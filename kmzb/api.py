@@ -14,8 +14,15 @@ from .store import NoDataError, StoreError
 
 log = logging.getLogger(__name__)
 
+DISTRICT_COLUMNS = ["teryt", "name", "population", "reports", "confirmed", "unconfirmed", "pending", "resolved",
+                    "confirmation_rate", "ci_low", "ci_high", "reports_per_10k"]
+# with compare=previous|year: the dashboard table's columns
+TABLE_COLUMNS = DISTRICT_COLUMNS + ["reports_previous", "change", "change_pct", "top_category",
+                                    "median_days_to_verification"]
+COMPARES = ("previous", "year")
+
 KNOWN_PARAMS = {
-    "districts": {"level", "from", "to", "category", "status", "outcome", "source", "teryt", "format"},
+    "districts": {"level", "compare", "from", "to", "category", "status", "outcome", "source", "teryt", "format"},
     "categories": {"from", "to", "category", "status", "outcome", "source", "teryt", "format"},
     "timeseries": {"interval", "from", "to", "category", "status", "outcome", "source", "teryt", "format"},
     "meta": {"format"},
@@ -92,8 +99,15 @@ def create_api() -> Blueprint:
         _check_params("districts")
         level = parse_choice("level", request.args.get("level"), LEVELS, "voivodeship")
         fmt = parse_choice("format", request.args.get("format"), FORMATS, "json")
+        compare = request.args.get("compare")
         f = parse_filters(request.args)
-        df = gateway().districts(f, level)
+        if compare:
+            compare = parse_choice("compare", compare, COMPARES, "previous")
+            if not (f.date_from and f.date_to):
+                raise BadInput("'compare' needs both 'from' and 'to'")
+            df = gateway().district_table(f, level, compare)[TABLE_COLUMNS]
+        else:
+            df = gateway().districts(f, level)[DISTRICT_COLUMNS]
         return _respond(df, fmt, f"districts_{level}", {"level": level, "filters": _fq(f)})
 
     @bp.get("/categories")

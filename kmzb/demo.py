@@ -126,17 +126,17 @@ _CAT = {
     "przekraczanie-dozwolonej-predkosci": (29.7, 0.58, "road", "speed", False),
     "nieprawidlowe-parkowanie": (23.5, 0.50, "day", None, False),
     "niewlasciwa-infrastruktura-drogowa": (5.9, 0.55, "any", None, True),
-    "zla-organizacja-ruchu-drogowego": (3.0, 0.45, "road", None, True),
+    "zla-organizacja-ruchu-drogowego": (3.0, 0.48, "road", None, True),
     "nielegalne-rajdy-samochodowe": (1.6, 0.40, "racing", "warm", False),
     "zdarzenia-drogowe-z-udzialem-zwierzat-lesnych": (0.6, 0.50, "dusk", "autumn", True),
     "niestrzezone-przejscie-przez-tory": (0.4, 0.52, "any", None, True),
     "niestrzezony-przejazd-kolejowy": (0.3, 0.48, "any", None, True),
     "spozywanie-alkoholu-w-miejscach-niedozwolonych": (9.0, 0.38, "evening", "summer", False),
-    "grupowanie-sie-maloletnich-zagrozonych-demoralizacja": (4.2, 0.34, "evening", "warm", False),
-    "akty-wandalizmu": (3.6, 0.46, "evening", None, False),
-    "uzywanie-srodkow-odurzajacych": (2.8, 0.33, "evening", None, False),
+    "grupowanie-sie-maloletnich-zagrozonych-demoralizacja": (4.2, 0.36, "evening", "warm", False),
+    "akty-wandalizmu": (3.6, 0.48, "evening", None, False),
+    "uzywanie-srodkow-odurzajacych": (2.8, 0.35, "evening", None, False),
     "miejsce-niebezpiecznej-dzialalnosci-rozrywkowej": (0.4, 0.40, "night", None, False),
-    "dzikie-wysypiska-smieci": (3.6, 0.62, "any", "spring", True),
+    "dzikie-wysypiska-smieci": (3.6, 0.63, "any", "spring", True),
     "niszczenie-zieleni": (1.5, 0.50, "any", "spring", True),
     "poruszanie-sie-po-terenach-lesnych-quadami": (1.2, 0.42, "weekend", "warm", False),
     "nielegalna-wycinka-drzew": (0.9, 0.45, "day", "cold_mild", True),
@@ -602,6 +602,7 @@ def _category_tables(start: date, n_days: int, type_mix: np.ndarray) -> np.ndarr
 
 def _office_time(t_min: np.ndarray, t: np.ndarray, rng) -> np.ndarray:
     """Status changes happen 07:00-23:00: keep t's day, draw the time of day, stay after t_min."""
+    t = np.maximum(t, t_min)
     day = t - t % 86400
     out = day + rng.choice(len(_CHANGE_HOUR_W), len(t), p=_CHANGE_HOUR_W / _CHANGE_HOUR_W.sum()) * 3600 \
         + rng.integers(0, 3600, len(t))
@@ -1105,12 +1106,11 @@ def _write_extract(path: Path, kind: str, d: date, sim: _Sim, geo: _Geo, pool: n
         kinds_at.insert(pos, kind_b)
     _write_rows(path, style, header, rows)
     info.rows = len(rows)
-    opis_at = header.index("Opis")
+    opis_at, oid_at = header.index("Opis"), header.index("OBJECTID")
     line = 2
     for i, (r, kb) in enumerate(zip(rows, kinds_at)):
         if kb is not None:
-            info.bad_rows.append(BadRow(kind=kb, row=i, line=line, objectid=r[0] if header[0] == "OBJECTID"
-                                        else r[header.index("OBJECTID")]))
+            info.bad_rows.append(BadRow(kind=kb, row=i, line=line, objectid=r[oid_at]))
         line += 1 + r[opis_at].count("\n")
     return info
 
@@ -1145,7 +1145,8 @@ def write_full_snapshot(path, *, geo_dir, n_reports: int, end, seed: int = 2016,
     pool = _opis_pool(seed)
     n_days = max(1, int(round(years * 365.25)))
     start = end - timedelta(days=n_days - 1)
-    after = 14 if delta_path else 0
+    # days simulated after the snapshot: enough new reports for the delta on their own
+    after = int(min(3650, delta_rows * n_days / max(n_reports, 1) * 1.2 + 14)) if delta_path else 0
     lam = _day_rates(start, n_days + after)
     rng = np.random.default_rng([seed, 0, n_reports])
     counts = np.zeros(n_days + after, dtype=np.int64)

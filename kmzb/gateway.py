@@ -11,6 +11,7 @@ import hashlib
 import logging
 from typing import Callable
 
+import numpy as np
 import pandas as pd
 
 from . import queries
@@ -27,6 +28,8 @@ class DataGateway:
         self.settings = settings
         self.store = Store(settings.store_dir)
         self.cache = cache
+        self._manifest: dict | None = None
+        self._bboxes: dict | None = None
 
     # ------------------------------------------------------------------ plumbing
     def version(self) -> str:
@@ -68,3 +71,69 @@ class DataGateway:
 
     def meta(self) -> dict:
         return self._memo("meta", (), queries.meta)
+
+    def totals(self, f: Filters) -> dict:
+        return self._memo("totals", (f,), lambda cur: queries.totals(cur, f))
+
+    def verification_speed(self, f: Filters, interval: str) -> pd.DataFrame:
+        return self._memo("verification", (f, interval), lambda cur: queries.verification_speed(cur, f, interval))
+
+    def week_heatmap(self, f: Filters) -> pd.DataFrame:
+        return self._memo("heatmap", (f,), lambda cur: queries.week_heatmap(cur, f))
+
+    def district_table(self, f: Filters, level: str, compare: str | None) -> pd.DataFrame:
+        """The districts rows plus change against the comparison period, the top category and
+        the median days to verification (the dashboard's table and its CSV)."""
+        def run(cur):
+            base = queries.district_counts(cur, f, level, self.districts_table(level))
+            extras = queries.district_extras(cur, f, level)
+            out = base.merge(extras, on="teryt", how="left")
+            if compare and f.date_from and f.date_to:
+                prev = queries.district_counts(cur, queries.previous_period(f, compare), level,
+                                               self.districts_table(level))
+                out["reports_previous"] = prev["reports"].to_numpy()
+                out["change"] = out["reports"] - out["reports_previous"]
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    pct = np.where(out["reports_previous"] > 0, out["change"] / out["reports_previous"], np.nan)
+                out["change_pct"] = np.round(pct, 4)
+            else:
+                out["reports_previous"] = pd.NA
+                out["change"] = pd.NA
+                out["change_pct"] = np.nan
+            return out
+        return self._memo("district_table", (f, level, compare), run)
+
+    # ------------------------------------------------------------------ map geometry (static files)
+    def map_manifest(self) -> dict:
+        if self._manifest is None:
+            from .geo import ensure_map_assets
+
+            self._manifest = ensure_map_assets(self.settings)
+        return self._manifest
+
+    def map_url(self, level: str) -> str:
+        return "/geo/" + self.map_manifest()[level]
+
+    def bounds(self, teryt: str) -> list[list[float]]:
+        """[[south, west], [north, east]] of a district ('' = Poland)."""
+        manifest = self.map_manifest()
+        if not teryt:
+            return manifest["bounds"]
+        if self._bboxes is None:
+            import json
+
+            boxes = {}
+            for level in ("voivodeship", "powiat", "gmina"):
+                data = json.loads((self.settings.assets_geo_dir / manifest[level]).read_text(encoding="utf-8"))
+                for feat in data["features"]:
+                    boxes[feat["properties"]["teryt"]] = feat["properties"]["bbox"]
+            self._bboxes = boxes
+        b = self._bboxes.get(teryt)
+        if b is None:
+            return manifest["bounds"]
+        return [[b[1], b[0]], [b[3], b[2]]]
+
+    def regions(self) -> dict[str, list[tuple[str, str]]]:
+        """Every district's (teryt, label), for the region picker."""
+        return {lvl: list(zip(t["teryt"], t["label"])) for lvl in ("voivodeship", "powiat", "gmina")
+                for t in [self.districts_table(lvl)]}

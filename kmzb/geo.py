@@ -72,11 +72,19 @@ VOIVODESHIPS: dict[str, str] = {
 
 GMINA_TYPES = {"1": "gmina miejska", "2": "gmina wiejska", "3": "gmina miejsko-wiejska"}
 
-# Map assets: coverage simplification tolerance candidates (metres, Visvalingam-Whyatt
-# "square root of removed triangle area"), tried in order until every file is under its limit.
-ASSET_VERSION = 1
+# Map assets. The gmina coverage is split into arcs (borders between two gminas or a gmina and
+# the outside, cut at nodes); each arc is simplified once (Douglas-Peucker, metres, EPSG:2180)
+# and shared by every polygon - of every level - that uses it, so neighbours stay edge-matched
+# and powiats / voivodeships are exact dissolves of the gmina layer. Arcs on powiat or
+# voivodeship borders ("border") and arcs inside a powiat ("inner") get separate tolerances,
+# the smallest from these lists that keep every file under its size limit; an arc's tolerance
+# is capped at factor * area / perimeter of the narrower gmina it bounds (small and thin units
+# such as towns or the Hel peninsula keep their shape).
+ASSET_VERSION = 2
 ASSET_DECIMALS = 4
-ASSET_TOLERANCES_M = (1000.0, 1200.0, 1400.0, 1600.0, 1800.0, 2000.0, 2500.0, 3000.0, 4000.0)
+ASSET_BORDER_TOLERANCES_M = (0, 250, 500, 750, 1000, 1500, 2000, 3000, 5000)
+ASSET_INNER_TOLERANCES_M = (0, 250, 500, 750, 1000, 1500, 2000, 3000, 5000)
+ASSET_SMALL_UNIT_FACTORS = (0.4, 0.6, 1.0, 2.0, math.inf)  # relaxed only if the files are too big
 ASSET_SIZE_LIMITS = {"voivodeship": 150_000, "powiat": 400_000, "gmina": 1_300_000}
 MANIFEST = "manifest.json"
 
@@ -509,7 +517,10 @@ def districts(geo_dir: str | Path, level: str) -> pd.DataFrame:
 
 
 def _fingerprint(geo_dir: Path) -> str:
-    parts: list[Any] = [ASSET_VERSION, ASSET_DECIMALS, list(ASSET_TOLERANCES_M), ASSET_SIZE_LIMITS]
+    parts: list[Any] = [
+        ASSET_VERSION, ASSET_DECIMALS, ASSET_BORDER_TOLERANCES_M, ASSET_INNER_TOLERANCES_M,
+        ASSET_SMALL_UNIT_FACTORS, ASSET_SIZE_LIMITS,
+    ]
     for name in (GMINAS_FILE, POWIAT_POP_FILE, GMINA_POP_FILE):
         st = _geo_path(geo_dir, name).stat()
         parts.append([name, st.st_size, st.st_mtime_ns])
@@ -538,14 +549,9 @@ def _read_manifest(out_dir: Path) -> dict | None:
         return None
 
 
-def _round_coords(geom, decimals: int):
-    import shapely
-
-    return shapely.remove_repeated_points(shapely.transform(geom, lambda c: np.round(c, decimals)))
-
-
 def _feature_collection(geoms: np.ndarray, table: pd.DataFrame, decimals: int) -> bytes:
     import shapely
+    import shapely.geometry
 
     features = []
     bounds = shapely.bounds(geoms)
@@ -567,53 +573,234 @@ def _feature_collection(geoms: np.ndarray, table: pd.DataFrame, decimals: int) -
     return json.dumps(fc, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
-def _asset_layers(geo_dir: Path) -> tuple[dict[str, bytes], list[list[float]], float]:
-    """Serialised GeoJSON per level, the bounds [[minlat, minlon], [maxlat, maxlon]], tolerance."""
+class _Topology:
+    """The gmina coverage as arcs: maximal border lines between the same two gminas (or a
+    gmina and the outside), cut at nodes (vertices where three or more borders meet)."""
+
+    def __init__(self, geoms: np.ndarray, teryt: np.ndarray) -> None:
+        import shapely
+
+        self.n = len(geoms)
+        parts, part_of = shapely.get_parts(geoms, return_index=True)
+        ring_xy: list[np.ndarray] = []
+        ring_part: list[int] = []
+        for i, part in enumerate(parts):
+            for ring in (part.exterior, *part.interiors):
+                ring_xy.append(shapely.get_coordinates(ring)[:-1])
+                ring_part.append(i)
+        self.part_of = np.asarray(part_of)
+        self.ring_part = np.asarray(ring_part)
+        lens = np.array([len(c) for c in ring_xy])
+        lonlat, vid = np.unique(np.concatenate(ring_xy), axis=0, return_inverse=True)
+        vid = vid.ravel()
+        nv = len(lonlat)
+        ring_owner = np.repeat(self.part_of[self.ring_part], lens)
+        starts = np.concatenate([[0], np.cumsum(lens)[:-1]])
+        rings = [vid[s : s + n] for s, n in zip(starts, lens)]
+
+        # neighbour across every ring segment (-1 = outside)
+        a = vid
+        b = np.concatenate([np.roll(r, -1) for r in rings])
+        key = np.minimum(a, b).astype(np.int64) * nv + np.maximum(a, b)
+        order = np.argsort(key, kind="stable")
+        ukey, first, count = np.unique(key[order], return_index=True, return_counts=True)
+        if count.max() > 2:
+            raise ValueError("gmina layer is not a coverage: a border segment is used by 3+ gminas")
+        grp = np.searchsorted(ukey, key)
+        pos = first[grp]
+        twin = np.where(order[pos] == np.arange(len(key)), order[np.minimum(pos + 1, len(key) - 1)], order[pos])
+        neighbour = np.where(count[grp] == 2, ring_owner[twin], -1)
+        degree = np.bincount(np.concatenate([ukey // nv, ukey % nv]), minlength=nv)
+
+        arcs: dict[tuple, int] = {}
+        arc_sides: list[tuple[int, int]] = []
+        self.ring_arcs: list[tuple[np.ndarray, np.ndarray]] = []
+        for r, (ring, s, n) in enumerate(zip(rings, starts, lens)):
+            nb = neighbour[s : s + n]
+            owner = int(ring_owner[s])
+            node = (degree[ring] != 2) | (np.roll(nb, 1) != nb)
+            ids: list[int] = []
+            rev: list[bool] = []
+            if not node.any():  # the whole ring is one closed arc: canonical start and direction
+                m = int(np.argmin(ring))
+                rr = np.roll(ring, -m)
+                pieces = [(np.append(rr, rr[0]), int(nb[0]))]
+            else:
+                k0 = int(np.flatnonzero(node)[0])
+                rr = np.roll(ring, -k0)
+                nn = np.roll(nb, -k0)
+                cuts = list(np.flatnonzero(np.roll(node, -k0))) + [n]
+                pieces = [(np.append(rr[i:j], rr[j % n]), int(nn[i])) for i, j in zip(cuts[:-1], cuts[1:])]
+            for piece, other in pieces:
+                backwards = bool(piece[0] > piece[-1] or (piece[0] == piece[-1] and piece[1] > piece[-2]))
+                canon = tuple(piece[::-1].tolist()) if backwards else tuple(piece.tolist())
+                aid = arcs.get(canon)
+                if aid is None:
+                    aid = arcs[canon] = len(arcs)
+                    arc_sides.append((owner, other))
+                ids.append(aid)
+                rev.append(backwards)
+            self.ring_arcs.append((np.array(ids), np.array(rev)))
+        self.arcs = [np.array(k) for k in arcs]
+        self.sides = np.array(arc_sides, dtype=np.int64).reshape(-1, 2)
+        x, y = from_wgs84(lonlat[:, 0], lonlat[:, 1])
+        self.xy = np.column_stack([x, y])
+
+        # rank: 0 inside a powiat, 1 powiat border, 2 voivodeship border or outer border
+        t = np.append(np.asarray(teryt, dtype=str), "")
+        ta, tb = t[self.sides[:, 0]], t[self.sides[:, 1]]
+        outer = self.sides[:, 1] < 0
+        pa = np.array([s[:4] for s in ta])
+        pb = np.array([s[:4] for s in tb])
+        va = np.array([s[:2] for s in ta])
+        vb = np.array([s[:2] for s in tb])
+        self.rank = np.where(outer | (va != vb), 2, np.where(pa != pb, 1, 0))
+
+        # area / perimeter (about half the mean width) of the narrower gmina the arc bounds;
+        # tolerances are capped at a multiple of it
+        metric = shapely.transform(geoms, lambda c: np.column_stack(from_wgs84(c[:, 0], c[:, 1])))
+        width = np.append(shapely.area(metric) / shapely.length(metric), np.inf)
+        self.width = width[self.sides].min(axis=1)
+
+        self.arc_index = np.repeat(np.arange(len(self.arcs)), [len(a) for a in self.arcs])
+        self.arc_vertices = np.concatenate(self.arcs)
+
+    def simplified_arcs(self, tol: np.ndarray, decimals: int) -> list[np.ndarray]:
+        """Every arc simplified with its tolerance (metres), in lon/lat rounded to decimals."""
+        import shapely
+
+        lines = shapely.linestrings(self.xy[self.arc_vertices], indices=self.arc_index)
+        simple = shapely.simplify(lines, tol, preserve_topology=True)
+        xy, idx = shapely.get_coordinates(simple, return_index=True)
+        lon, lat = to_wgs84(xy[:, 0], xy[:, 1])
+        ll = np.round(np.column_stack([lon, lat]), decimals)
+        out = np.split(ll, np.cumsum(np.bincount(idx, minlength=len(self.arcs)))[:-1])
+        for i, c in enumerate(out):
+            keep = np.ones(len(c), dtype=bool)
+            keep[1:] = np.any(c[1:] != c[:-1], axis=1)
+            if not keep.all():
+                out[i] = c[keep]
+        return out
+
+    def assemble(self, arc_ll: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        """Gmina geometries from arcs; and a mask of gminas with a collapsed ring."""
+        import shapely
+
+        part_rings: list[list[np.ndarray]] = [[] for _ in range(len(self.part_of))]
+        broken = np.zeros(self.n, dtype=bool)
+        for (ids, rev), part in zip(self.ring_arcs, self.ring_part):
+            ring = np.concatenate([(arc_ll[a][::-1] if r else arc_ll[a])[:-1] for a, r in zip(ids, rev)])
+            if len(ring) < 3:
+                broken[self.part_of[part]] = True
+                continue
+            part_rings[part].append(np.vstack([ring, ring[:1]]))
+        polys: list[list] = [[] for _ in range(self.n)]
+        for part, rings in enumerate(part_rings):
+            if rings:
+                polys[self.part_of[part]].append(shapely.Polygon(rings[0], rings[1:]))
+        geoms = np.empty(self.n, dtype=object)
+        for i, ps in enumerate(polys):
+            geoms[i] = ps[0] if len(ps) == 1 else shapely.MultiPolygon(ps) if ps else shapely.Polygon()
+        return geoms, broken | shapely.is_empty(geoms)
+
+    def gminas(self, tol: np.ndarray, decimals: int, cap_factor: float, max_rounds: int = 12) -> np.ndarray:
+        """Valid, edge-matched gmina geometries (lon/lat); arcs of gminas that come out invalid
+        (collapsed rings, self-intersections, overlaps with a neighbour) are simplified less."""
+        import shapely
+
+        tol = np.minimum(np.asarray(tol, dtype=np.float64), cap_factor * self.width)
+        for _ in range(max_rounds):
+            geoms, bad = self.assemble(self.simplified_arcs(tol, decimals))
+            bad |= ~shapely.is_valid(geoms)
+            if not bad.any():
+                bad = ~shapely.is_empty(shapely.coverage_invalid_edges(geoms))
+            if not bad.any():
+                return geoms
+            arcs = np.flatnonzero(np.isin(self.sides, np.flatnonzero(bad)).any(axis=1))
+            if not (tol[arcs] > 0).any():
+                break
+            tol[arcs] = np.where(tol[arcs] >= 20, tol[arcs] / 2, 0)
+        fixed = shapely.make_valid(geoms[bad], method="structure", keep_collapsed=False)
+        geoms[bad] = fixed
+        return geoms
+
+
+def _group_union(geoms: np.ndarray, keys: np.ndarray, codes: np.ndarray) -> np.ndarray:
+    import shapely
+
+    order = np.argsort(keys, kind="stable")
+    sorted_keys = keys[order]
+    lo = np.searchsorted(sorted_keys, codes, side="left")
+    hi = np.searchsorted(sorted_keys, codes, side="right")
+    if (hi <= lo).any():
+        missing = codes[hi <= lo]
+        raise ValueError(f"no gminas for district codes {missing[:5].tolist()}")
+    return np.array([shapely.coverage_union_all(geoms[order[a:b]]) for a, b in zip(lo, hi)], dtype=object)
+
+
+def _asset_layers(geo_dir: Path) -> tuple[dict[str, bytes], list[list[float]], dict[str, float]]:
+    """Serialised GeoJSON per level, bounds [[minlat, minlon], [maxlat, maxlon]], tolerances."""
     import shapely
 
     gdf = _read_gminas(geo_dir)
     tables = {level: districts(geo_dir, level) for level in LEVELS}
     teryt = gdf["teryt"].to_numpy(dtype=str)
-    if set(teryt) != set(tables["gmina"]["teryt"]):
+    if not np.array_equal(teryt, tables["gmina"]["teryt"].to_numpy(dtype=str)):
         raise ValueError(f"{GMINAS_FILE} and {GMINA_POP_FILE} have different gmina codes")
-    base = np.asarray(gdf.to_crs(CRS_METRIC).geometry.values, dtype=object)
-    bad = ~shapely.is_valid(base)
+    geoms = np.asarray(gdf.geometry.values, dtype=object)
+    bad = ~shapely.is_valid(geoms)
     if bad.any():
-        base[bad] = shapely.make_valid(base[bad])
+        geoms[bad] = shapely.make_valid(geoms[bad])
+    if not shapely.coverage_is_valid(geoms):
+        geoms = shapely.coverage_clean(geoms)
+    topo = _Topology(geoms, teryt)
+    keys = {lv: np.array([t[: _PREFIX[lv]] for t in teryt]) for lv in ("powiat", "voivodeship")}
 
-    fwd = _transformer(CRS_METRIC, CRS_WGS84)
-    result: dict[str, bytes] = {}
-    for tol in ASSET_TOLERANCES_M:
-        # one topology-preserving simplification of the gmina coverage; powiats and
-        # voivodeships are its exact dissolves, so the three levels nest exactly.
-        simple = shapely.coverage_simplify(base, tol)
-        layers: dict[str, np.ndarray] = {"gmina": simple}
-        for level in ("powiat", "voivodeship"):
-            keys = np.array([t[: _PREFIX[level]] for t in teryt])
-            codes = tables[level]["teryt"].to_numpy(dtype=str)
-            layers[level] = np.array(
-                [shapely.coverage_union_all(simple[keys == code]) for code in codes], dtype=object
-            )
-        result = {}
-        for level in LEVELS:
-            geoms = shapely.transform(layers[level], lambda c: np.column_stack(fwd.transform(c[:, 0], c[:, 1])))
-            geoms = _round_coords(geoms, ASSET_DECIMALS)
-            bad = ~shapely.is_valid(geoms)
-            if bad.any():
-                geoms[bad] = shapely.make_valid(geoms[bad], method="structure", keep_collapsed=False)
-            geoms = shapely.orient_polygons(geoms, exterior_cw=False)
-            table = tables[level]
-            if level == "gmina":  # align table order with geometry order (both sorted)
-                table = table.set_index("teryt").loc[teryt].reset_index()
-            result[level] = _feature_collection(geoms, table, ASSET_DECIMALS)
-            if level == "voivodeship":
-                b = shapely.total_bounds(geoms)
-                bounds = [[round(float(b[1]), ASSET_DECIMALS), round(float(b[0]), ASSET_DECIMALS)],
-                          [round(float(b[3]), ASSET_DECIMALS), round(float(b[2]), ASSET_DECIMALS)]]
-        if all(len(result[lv]) <= ASSET_SIZE_LIMITS[lv] for lv in LEVELS):
+    cache: dict[tuple, dict[str, np.ndarray]] = {}
+
+    def layers(key: tuple[float, float, float]) -> dict[str, np.ndarray]:
+        if key not in cache:
+            border, inner, factor = key
+            g = topo.gminas(np.where(topo.rank == 0, inner, border), ASSET_DECIMALS, factor)
+            out = {"gmina": g}
+            for lv in ("powiat", "voivodeship"):
+                out[lv] = _group_union(g, keys[lv], tables[lv]["teryt"].to_numpy(dtype=str))
+            cache[key] = {lv: shapely.orient_polygons(v, exterior_cw=False) for lv, v in out.items()}
+        return cache[key]
+
+    serialised: dict[tuple, bytes] = {}
+
+    def data(key: tuple[float, float, float], level: str) -> bytes:
+        if key + (level,) not in serialised:
+            serialised[key + (level,)] = _feature_collection(layers(key)[level], tables[level], ASSET_DECIMALS)
+        return serialised[key + (level,)]
+
+    def fits(key: tuple[float, float, float], levels) -> bool:
+        return all(len(data(key, lv)) <= ASSET_SIZE_LIMITS[lv] for lv in levels)
+
+    def smallest(candidates, ok) -> float:
+        lo, hi = 0, len(candidates) - 1
+        if not ok(candidates[hi]):
+            return candidates[hi]
+        while lo < hi:  # first candidate that fits (sizes fall as the tolerance grows)
+            mid = (lo + hi) // 2
+            if ok(candidates[mid]):
+                hi = mid
+            else:
+                lo = mid + 1
+        return candidates[lo]
+
+    for factor in ASSET_SMALL_UNIT_FACTORS:
+        # border arcs decide the powiat and voivodeship files; then the inner arcs the gmina file
+        border = smallest(ASSET_BORDER_TOLERANCES_M, lambda t: fits((t, 0, factor), ("powiat", "voivodeship")))
+        inner = smallest(ASSET_INNER_TOLERANCES_M, lambda t: fits((border, t, factor), LEVELS))
+        key = (border, inner, factor)
+        if fits(key, LEVELS):
             break
-    return result, bounds, tol
-
+    result = {lv: data(key, lv) for lv in LEVELS}
+    b = shapely.total_bounds(layers(key)["voivodeship"])
+    bounds = [[float(b[1]), float(b[0])], [float(b[3]), float(b[2])]]
+    return result, bounds, {"border": float(border), "inner": float(inner), "cap_factor": float(factor)}
 
 _ASSET_RE = re.compile(r"^(voivodeship|powiat|gmina)\.[0-9a-f]{8}\.geojson$")
 _build_lock = threading.Lock()

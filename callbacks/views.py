@@ -1,0 +1,272 @@
+"""Views: URL state -> query (through the data gateway) -> map values, KPIs, charts, table.
+
+The functions `overview` and `charts` are plain functions of (gateway, search); the Dash
+callbacks only adapt them.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import dash_bootstrap_components as dbc
+import mapclassify
+import numpy as np
+import pandas as pd
+from dash import Input, Output, State, html, no_update
+
+from dashboard import figures, ids
+from dashboard.i18n import category_label, fmt_date, fmt_dec, fmt_int, fmt_pct, fmt_signed_pct, translator
+from dashboard.state import ViewState, filters_for, from_query, map_scope
+from kmzb.filters import Filters
+from kmzb.queries import previous_period
+
+# viridis, 5 classes, light = low (colour-blind safe)
+COLORS = ["#fde725", "#5ec962", "#21918c", "#3b528b", "#440154"]
+NODATA = "#d9d9d9"
+FEW = "#f4f4f4"
+MIN_RESOLVED_MAP = 20
+MIN_RESOLVED_RANK = 30
+
+
+def _dates(gw) -> tuple[date | None, date | None]:
+    m = gw.meta()
+    lo = date.fromisoformat(m["date_from"]) if m.get("date_from") else None
+    hi = date.fromisoformat(m["date_to"]) if m.get("date_to") else None
+    return lo, hi
+
+
+def view_filters(gw, s: ViewState) -> Filters:
+    lo, hi = _dates(gw)
+    return filters_for(s, lo, hi)
+
+
+def interval_for(f: Filters) -> str:
+    if f.date_from and f.date_to and (f.date_to - f.date_from).days <= 120:
+        return "week" if (f.date_to - f.date_from).days > 21 else "day"
+    return "month"
+
+
+# ---------------------------------------------------------------- map values
+
+def classify(values: np.ndarray, k: int = 5) -> tuple[np.ndarray, list[float]]:
+    """Quantile classes (mapclassify) of the finite values; returns (class per value or -1, upper bounds)."""
+    ok = np.isfinite(values)
+    cls = np.full(len(values), -1, dtype=int)
+    v = values[ok]
+    if len(v) == 0:
+        return cls, []
+    uniq = np.unique(v)
+    if len(uniq) <= k:
+        bins = list(uniq)
+        cls[ok] = np.searchsorted(uniq, v)
+        return cls, [float(b) for b in bins]
+    q = mapclassify.Quantiles(v, k=k)
+    cls[ok] = q.yb
+    return cls, [float(b) for b in q.bins]
+
+
+def map_hideout(table: pd.DataFrame, metric: str, scope: str, selected: str, lang: str) -> tuple[dict, list]:
+    """Hideout for the JS style function (values aligned with the features' index) and legend rows."""
+    _ = translator(lang)
+    in_scope = table["teryt"].str.startswith(scope).to_numpy() if scope else np.ones(len(table), bool)
+    if metric == "rate":
+        raw = table["confirmation_rate"].to_numpy(dtype=float)
+        few = (table["resolved"].to_numpy() < MIN_RESOLVED_MAP)
+        count = table["resolved"].to_numpy()
+        shown = [None if (f or not np.isfinite(x)) else round(float(x) * 100, 1) for x, f in zip(raw, few)]
+        fmt = lambda x: fmt_pct(x, lang)  # noqa: E731
+    elif metric == "per10k":
+        raw = table["reports_per_10k"].to_numpy(dtype=float)
+        few = np.zeros(len(table), bool)
+        count = table["reports"].to_numpy()
+        shown = [None if not np.isfinite(x) else round(float(x), 2) for x in raw]
+        fmt = lambda x: fmt_dec(x, lang, 2)  # noqa: E731
+    else:
+        raw = table["reports"].to_numpy(dtype=float)
+        few = np.zeros(len(table), bool)
+        count = table["reports"].to_numpy()
+        shown = [int(x) for x in raw]
+        fmt = lambda x: fmt_int(x, lang)  # noqa: E731
+    values = np.where(in_scope & ~few, raw, np.nan)
+    cls, bins = classify(values)
+    chars = []
+    for c, f, s in zip(cls, few, in_scope):
+        chars.append("-" if not s else ("x" if f else (str(c) if c >= 0 else "-")))
+    colors = COLORS if len(bins) >= len(COLORS) or not bins else COLORS[-len(bins):] if len(bins) > 1 else [COLORS[2]]
+    if metric == "rate":
+        label_val = [None if v is None else fmt_pct(v / 100, lang) for v in shown]
+    else:
+        label_val = [None if v is None else fmt(v) for v in shown]
+    hideout = {
+        "cls": "".join(chars), "val": label_val, "n": [int(x) for x in count],
+        "colors": colors, "nodata": NODATA, "few": FEW, "scope": scope, "selected": selected,
+        "t_metric": {"rate": _("Confirmation rate"), "per10k": _("Reports per 10,000 inhabitants"),
+                     "reports": _("Reports")}[metric],
+        "t_count": _("Resolved") if metric == "rate" else _("Reports"),
+        "t_few": _("too few resolved reports for a stable rate"), "t_nodata": _("no data"),
+    }
+    legend = []
+    lo = float(np.nanmin(values)) if np.isfinite(values).any() else None
+    prev = lo
+    for i, b in enumerate(bins):
+        a_txt = fmt(prev) if prev is not None else ""
+        legend.append((colors[i] if i < len(colors) else colors[-1], f"{a_txt} – {fmt(b)}"))
+        prev = b
+    if few.any() and metric == "rate":
+        legend.append(("few", _("too few resolved reports for a stable rate") + f" (< {MIN_RESOLVED_MAP})"))
+    return hideout, legend
+
+
+def legend_component(legend: list, title: str) -> list:
+    rows = [html.Div(html.B(title))]
+    for color, text in legend:
+        sw = html.Span(className="sw few") if color == "few" else html.Span(className="sw", style={"background": color})
+        rows.append(html.Div([sw, text]))
+    return rows
+
+
+# ---------------------------------------------------------------- KPIs
+
+def kpis(gw, f: Filters, compare: str, lang: str) -> dict:
+    _ = translator(lang)
+    cur = gw.totals(f)
+    out = {}
+    out["reports"] = [fmt_int(cur["reports"], lang)]
+    if cur["confirmation_rate"] is None:
+        out["rate"] = ["–", html.Div(_("no data"), className="kpi-sub")]
+    else:
+        out["rate"] = [fmt_pct(cur["confirmation_rate"], lang), html.Div(
+            _("95% interval {low}–{high}").format(low=fmt_pct(cur["ci_low"], lang), high=fmt_pct(cur["ci_high"], lang))
+            + f" · n={fmt_int(cur['resolved'], lang)}", className="kpi-sub")]
+    share = cur["pending"] / cur["reports"] if cur["reports"] else None
+    out["pending"] = [fmt_int(cur["pending"], lang), html.Div(fmt_pct(share, lang), className="kpi-sub")]
+    if f.date_from and f.date_to:
+        pf = previous_period(f, compare)
+        prev = gw.totals(pf)
+        delta = cur["reports"] - prev["reports"]
+        pct = delta / prev["reports"] if prev["reports"] else None
+        out["change"] = [fmt_signed_pct(pct, lang) if pct is not None else "–", html.Div(
+            f"{'+' if delta >= 0 else ''}{fmt_int(delta, lang)} · " + _("vs {period}").format(
+                period=f"{fmt_date(pf.date_from, lang)} – {fmt_date(pf.date_to, lang)}"), className="kpi-sub")]
+    else:
+        out["change"] = ["–"]
+    md = cur["median_days_to_verification"]
+    out["speed"] = [fmt_dec(md, lang, 1) if md is not None else "–"]
+    return out
+
+
+def breadcrumb(gw, s: ViewState, lang: str) -> list:
+    _ = translator(lang)
+    items = [("", _("Poland"))]
+    t = s.teryt
+    chain = [x for x in (t[:2] if t else "", t[:4] if len(t) >= 4 else "", t if len(t) == 7 else "") if x]
+    labels = {}
+    for lvl in ("voivodeship", "powiat", "gmina"):
+        table = gw.districts_table(lvl)
+        labels.update(dict(zip(table["teryt"], table["label"])))
+    items += [(x, labels.get(x, x)) for x in chain]
+    out = []
+    for i, (teryt, label) in enumerate(items):
+        if i:
+            out.append(html.Span(" › ", className="text-muted"))
+        if i == len(items) - 1:
+            out.append(html.Strong(label))
+        else:
+            out.append(dbc.Button(label, id={"type": ids.CRUMB, "teryt": teryt}, color="link", size="sm"))
+    return out
+
+
+# ---------------------------------------------------------------- callbacks as plain functions
+
+def overview(gw, search: str | None, lang: str | None = None) -> dict:
+    s = from_query(search)
+    lang = s.lang
+    _ = translator(lang)
+    f = view_filters(gw, s)
+    level, scope = map_scope(s)
+    map_filters = f.replace(teryt=None)
+    table_all = gw.districts(map_filters, level)
+    hideout, legend = map_hideout(table_all, s.metric, scope, s.teryt, lang)
+    title = {"rate": _("Confirmation rate"), "per10k": _("Reports per 10,000 inhabitants"),
+             "reports": _("Reports")}[s.metric]
+    k = kpis(gw, f, s.compare, lang)
+    # table: the districts of the drawn level inside the selection
+    table_filters = f.replace(teryt=scope or None)
+    rows = gw.district_table(table_filters, level, s.compare)
+    rows = rows.assign(top_category_label=rows["top_category"].map(
+        lambda c: category_label(c, lang) if isinstance(c, str) else None))
+    meta = gw.meta()
+    period = (f"{fmt_date(f.date_from, lang)} – {fmt_date(f.date_to, lang)}" if f.date_from and f.date_to else "")
+    return {
+        "geojson_url": gw.map_url(level),
+        "hideout": hideout,
+        "legend": legend_component(legend, title),
+        "breadcrumb": breadcrumb(gw, s, lang),
+        "kpis": k,
+        "period": period,
+        "freshness": _("Data as of {date}").format(date=fmt_date(date.fromisoformat(meta["date_to"]), lang))
+        + " · " + _("{n} reports").format(n=fmt_int(meta["reports"], lang)) if meta.get("date_to") else _("no data"),
+        "rows": records(rows),
+        "scope": scope,
+    }
+
+
+def viewport_for(gw, search: str | None, last_scope: str | None):
+    """Fly to the shown region only when it changes (filter changes keep the person's pan and zoom)."""
+    _, scope = map_scope(from_query(search))
+    if last_scope is not None and scope == last_scope:
+        return no_update, no_update
+    return {"bounds": gw.bounds(scope), "transition": "flyToBounds"}, scope
+
+
+def records(df: pd.DataFrame) -> list[dict]:
+    return df.astype(object).where(df.notna(), None).to_dict(orient="records")
+
+
+def charts(gw, search: str | None) -> dict:
+    s = from_query(search)
+    lang = s.lang
+    f = view_filters(gw, s)
+    interval = interval_for(f)
+    level, scope = map_scope(s)
+    ranked = gw.districts(f.replace(teryt=scope or None), level).merge(
+        gw.districts_table(level)[["teryt", "label"]], on="teryt", how="left")
+    return {
+        "timeline": figures.timeline(gw.timeseries(f, interval), lang, interval),
+        "categories": figures.confirmation_by_category(gw.categories(f), lang),
+        "ranked": figures.ranked_districts(ranked, lang, min_resolved=MIN_RESOLVED_RANK),
+        "speed": figures.verification_speed(gw.verification_speed(f, interval), lang),
+        "heatmap": figures.week_heatmap(gw.week_heatmap(f), lang),
+    }
+
+
+def register(app, gateway_of) -> None:
+    @app.callback(
+        Output(ids.GEOJSON, "url"), Output(ids.GEOJSON, "hideout"), Output(ids.LEGEND, "children"),
+        Output(ids.BREADCRUMB, "children"),
+        Output(ids.KPI_REPORTS, "children"), Output(ids.KPI_RATE, "children"), Output(ids.KPI_PENDING, "children"),
+        Output(ids.KPI_CHANGE, "children"), Output(ids.KPI_SPEED, "children"),
+        Output(ids.PERIOD_NOTE, "children"), Output(ids.FRESHNESS, "children"), Output(ids.TABLE, "rowData"),
+        Input(ids.URL, "search"),
+    )
+    def update_overview(search):
+        o = overview(gateway_of(), search)
+        k = o["kpis"]
+        return (o["geojson_url"], o["hideout"], o["legend"], o["breadcrumb"], k["reports"], k["rate"], k["pending"],
+                k["change"], k["speed"], o["period"], o["freshness"], o["rows"])
+
+    @app.callback(
+        Output(ids.MAP, "viewport"), Output(ids.MAP_SCOPE, "data"),
+        Input(ids.URL, "search"), State(ids.MAP_SCOPE, "data"),
+    )
+    def update_viewport(search, last_scope):
+        return viewport_for(gateway_of(), search, last_scope)
+
+    @app.callback(
+        Output(ids.CHART_TIMELINE, "figure"), Output(ids.CHART_CATEGORIES, "figure"),
+        Output(ids.CHART_RANKED, "figure"), Output(ids.CHART_SPEED, "figure"), Output(ids.CHART_HEATMAP, "figure"),
+        Input(ids.URL, "search"),
+    )
+    def update_charts(search):
+        c = charts(gateway_of(), search)
+        return c["timeline"], c["categories"], c["ranked"], c["speed"], c["heatmap"]

@@ -1,0 +1,345 @@
+"""Figures: pure functions (DataFrame, lang) -> plotly Figure. No Dash, no I/O.
+
+The DataFrames are the ones of kmzb.queries. Rates are fractions 0..1 shown as percentages,
+always with their 95% Wilson interval. Every text goes through the catalogues (dashboard.i18n).
+Empty input (no rows, or all counts zero) gives a figure that says so instead of raising.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+
+from kmzb import reference
+
+from .i18n import (category_label, day_label, fmt_date, fmt_int, fmt_month, fmt_pct, fmt_short_date,
+                   normalise_lang, t, time_label, translator)
+
+# Okabe–Ito, safe for the common colour-vision deficiencies
+BLACK, ORANGE, SKY, GREEN, YELLOW, BLUE, VERMILLION, PURPLE = (
+    "#000000", "#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7")
+GREY = "#999999"
+HEATMAP_SCALE = "Viridis"  # sequential, perceptually uniform, colour-blind safe (reversed: light = few)
+FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, sans-serif"
+SEPARATORS = {"pl": ", ", "en": ".,"}  # d3: decimal mark, then thousands separator
+LABEL_CHARS = 34  # longer category / district names are shortened on the axis (full name in hover)
+EMPTY = "empty"  # name of the "Nothing matches" annotation
+
+PNG_CONFIG = {
+    "displaylogo": False,
+    "toImageButtonOptions": {"format": "png", "scale": 2, "filename": "kmzb-chart"},
+    "modeBarButtonsToRemove": ["lasso2d", "select2d", "autoScale2d", "toggleSpikelines",
+                               "hoverClosestCartesian", "hoverCompareCartesian", "zoomIn2d", "zoomOut2d"],
+}
+
+
+def png_config(filename: str) -> dict:
+    """PNG_CONFIG with its own download file name (without extension)."""
+    return {**PNG_CONFIG, "toImageButtonOptions": {**PNG_CONFIG["toImageButtonOptions"], "filename": filename}}
+
+
+# ---------------------------------------------------------------- shared helpers
+
+def _layout(fig: go.Figure, lang: str, title: str, subtitle: str | None = None, **kw) -> go.Figure:
+    fig.update_layout(
+        template="plotly_white",
+        title=dict(text=title, x=0.01, xanchor="left", y=0.97, yanchor="top", font=dict(size=15),
+                   subtitle=dict(text=subtitle, font=dict(size=12, color="#555"))),
+        font=dict(family=FONT, size=12, color="#222"),
+        hoverlabel=dict(font=dict(family=FONT)),
+        separators=SEPARATORS[lang],
+        margin=dict(l=10, r=10, t=96 if subtitle else 80, b=10),
+        legend=dict(orientation="h", x=0, xanchor="left", y=1.0, yanchor="bottom", bgcolor="rgba(0,0,0,0)"),
+        **kw,
+    )
+    fig.update_xaxes(automargin=True)
+    fig.update_yaxes(automargin=True)
+    return fig
+
+
+def _empty(lang: str, title: str, subtitle: str | None = None) -> go.Figure:
+    fig = _layout(go.Figure(), lang, title, subtitle)
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False)
+    fig.add_annotation(name=EMPTY, text=t(lang, "Nothing matches these filters"), x=0.5, y=0.5,
+                       xref="paper", yref="paper", showarrow=False, font=dict(size=14, color="#666"))
+    return fig
+
+
+def _is_empty(df, *counts: str) -> bool:
+    """No frame, no rows, a missing column, or all the given counts zero."""
+    if df is None or len(df) == 0 or any(c not in df.columns for c in counts):
+        return True
+    return float(np.nansum(df[list(counts)].to_numpy(dtype=float))) == 0
+
+
+def _pct_axis(title: str, **kw) -> dict:
+    # explicit ticks: an overlaying axis would otherwise sync its ticks to the other one (59%, 79%, ...)
+    return dict(title=dict(text=title), tickformat=".0%", range=[0, 1], tickmode="linear", tick0=0, dtick=0.2,
+                automargin=True, **kw)
+
+
+def _rgba(hex_colour: str, alpha: float) -> str:
+    r, g, b = (int(hex_colour[i:i + 2], 16) for i in (1, 3, 5))
+    return f"rgba({r},{g},{b},{alpha})"
+
+
+def _runs(mask: np.ndarray) -> list[np.ndarray]:
+    """Index arrays of the consecutive True stretches of mask."""
+    idx = np.flatnonzero(mask)
+    return np.split(idx, np.flatnonzero(np.diff(idx) > 1) + 1) if len(idx) else []
+
+
+def _band(x, low, high, colour: str, name: str, yaxis: str = "y", group: str | None = None) -> go.Scatter:
+    """The interval as a shaded area; one closed polygon per stretch without gaps (NaN bounds)."""
+    x, low, high = np.asarray(x, dtype=object), np.asarray(low, dtype=float), np.asarray(high, dtype=float)
+    xs, ys = [], []
+    for run in _runs(np.isfinite(low) & np.isfinite(high)):
+        xs += [*x[run], *x[run][::-1], None]
+        ys += [*high[run], *low[run][::-1], None]
+    return go.Scatter(x=xs, y=ys, fill="toself", fillcolor=_rgba(colour, 0.2), mode="lines", line=dict(width=0),
+                      hoverinfo="skip", name=name, yaxis=yaxis, legendgroup=group, showlegend=group is None)
+
+
+def _hover(*lines: str) -> str:
+    return "<br>".join(lines) + "<extra></extra>"
+
+
+def _ci(lang: str, low: str, high: str) -> str:
+    return t(lang, "95% interval {low}–{high}", low=low, high=high)
+
+
+def _short(label: str, n: int = LABEL_CHARS) -> str:
+    return label if len(label) <= n else label[:n - 1].rstrip() + "…"
+
+
+def _resolved_rows(df, required=("resolved", "confirmed", "confirmation_rate", "ci_low", "ci_high")) -> pd.DataFrame:
+    """Rows with a rate to show: resolved > 0 and finite rate and bounds."""
+    if df is None or len(df) == 0 or any(c not in df.columns for c in required):
+        return pd.DataFrame(columns=list(required))
+    ok = df["resolved"].fillna(0) > 0
+    for c in ("confirmation_rate", "ci_low", "ci_high"):
+        ok &= np.isfinite(pd.to_numeric(df[c], errors="coerce"))
+    return df[ok]
+
+
+def _dots(d: pd.DataFrame, y, lang: str, name: str, colour: str, hollow: bool = False,
+          note: str | None = None) -> go.Scatter:
+    """Confirmation rate per row as a dot with its asymmetric 95% interval."""
+    rate = d["confirmation_rate"].to_numpy(dtype=float)
+    _ = translator(lang)
+    custom = np.column_stack([d["label"].to_numpy(dtype=object), d["ci_low"], d["ci_high"], d["confirmed"],
+                              d["resolved"], d["reports"] if "reports" in d else d["resolved"]])
+    lines = ["<b>%{customdata[0]}</b>", _("Confirmation rate") + ": %{x:.1%}",
+             _ci(lang, "%{customdata[1]:.1%}", "%{customdata[2]:.1%}"),
+             _("Confirmed") + ": %{customdata[3]:,d}", _("Resolved") + ": %{customdata[4]:,d}",
+             _("Reports") + ": %{customdata[5]:,d}"]
+    return go.Scatter(
+        x=rate, y=y, mode="markers", name=name, customdata=custom, cliponaxis=False,
+        marker=dict(color=colour, size=9, symbol="circle-open" if hollow else "circle", line=dict(width=1.5)),
+        error_x=dict(type="data", symmetric=False, array=d["ci_high"].to_numpy(dtype=float) - rate,
+                     arrayminus=rate - d["ci_low"].to_numpy(dtype=float), color=colour, thickness=1.5, width=0),
+        hovertemplate=_hover(*lines, *([f"<i>{note}</i>"] if note else [])))
+
+
+def _overall_line(fig: go.Figure, lang: str, df: pd.DataFrame) -> None:
+    """Dashed vertical line at the pooled rate (sum confirmed / sum resolved)."""
+    resolved = float(df["resolved"].sum())
+    if resolved <= 0:
+        return
+    overall = float(df["confirmed"].sum()) / resolved
+    fig.add_vline(x=overall, line=dict(dash="dash", color="#444", width=1),
+                  annotation=dict(text=t(lang, "Overall {rate}", rate=fmt_pct(overall, lang)),
+                                  font=dict(size=11, color="#444")),
+                  annotation_position="top right")
+
+
+def _interval(periods) -> str:
+    """day / week / month, guessed from the spacing of ISO period starts."""
+    ds = pd.to_datetime(pd.Series(list(periods)), errors="coerce").dropna().sort_values()
+    if len(ds) < 2:
+        return "day"
+    step = ds.diff().dropna().dt.days.median()
+    if step >= 28 and (ds.dt.day == 1).all():
+        return "month"
+    return "week" if step >= 7 else "day"
+
+
+def _period_label(p: str, lang: str, interval: str) -> str:
+    if interval == "month":
+        return fmt_month(p, lang)
+    if interval == "week":
+        return t(lang, "Week from {date}", date=fmt_date(p, lang))
+    return fmt_date(p, lang)
+
+
+def _date_axis(periods, lang: str, interval: str, title: str, ticks: int = 6) -> dict:
+    """A date axis with localised tick labels (plotly's own month names are English only)."""
+    periods = list(periods)
+    step = max(1, math.ceil(len(periods) / ticks))
+    vals = periods[::step]
+    text, year = [], None
+    for p in vals:
+        label = fmt_short_date(p, lang, interval)
+        if interval != "month" and p[:4] != year:
+            label += f"<br>{p[:4]}"
+        year = p[:4]
+        text.append(label)
+    return dict(title=dict(text=title), type="date", tickmode="array", tickvals=vals, ticktext=text,
+                showgrid=False, automargin=True)
+
+
+# ---------------------------------------------------------------- figures
+
+def confirmation_by_category(df: pd.DataFrame, lang, min_resolved: int = 20) -> go.Figure:
+    """Dots with 95% intervals per category, sorted by rate (highest on top); small-n in hollow grey."""
+    lang = normalise_lang(lang)
+    _ = translator(lang)
+    title = _("Confirmation rate by category (95% Wilson interval)")
+    d = _resolved_rows(df)
+    if d.empty:
+        return _empty(lang, title)
+    col = f"label_{lang}"
+    labels = [lab if isinstance(lab, str) and lab else category_label(code, lang)
+              for code, lab in zip(d["code"], d[col] if col in d else [None] * len(d))]
+    d = d.assign(label=labels).sort_values(["confirmation_rate", "label"], ascending=[True, False])
+    small = (d["resolved"] < min_resolved).to_numpy()
+    too_few = _("too few resolved reports for a stable rate")
+    traces = [_dots(d[~small], d["label"][~small], lang, _("Confirmation rate"), BLUE),
+              _dots(d[small], d["label"][small], lang, too_few, GREY, hollow=True, note=too_few)]
+    fig = go.Figure([tr for tr, n in zip(traces, (int((~small).sum()), int(small.sum()))) if n])
+    order = list(d["label"])
+    _layout(fig, lang, title, xaxis=_pct_axis(_("Confirmation rate")),
+            yaxis=dict(title=dict(text=_("Category")), type="category", categoryorder="array", categoryarray=order,
+                       tickmode="array", tickvals=order, ticktext=[_short(s) for s in order],
+                       tickfont=dict(size=10), showgrid=True, automargin=True))
+    _overall_line(fig, lang, df)
+    return fig
+
+
+def timeline(df: pd.DataFrame, lang, interval: str = "week") -> go.Figure:
+    """Bars of reports per period (left axis); line of the confirmation rate with its 95% band (right)."""
+    lang = normalise_lang(lang)
+    _ = translator(lang)
+    title = _("Reports and confirmation rate over time")
+    if _is_empty(df, "reports"):
+        return _empty(lang, title)
+    d = df.assign(period=df["period"].astype(str)).sort_values("period")
+    x = d["period"].to_numpy(dtype=object)
+    when = [_period_label(p, lang, interval) for p in x]
+    has_rate = d["resolved"].fillna(0).to_numpy() > 0
+    rate = np.where(has_rate, d["confirmation_rate"].to_numpy(dtype=float), np.nan)
+    low = np.where(has_rate, d["ci_low"].to_numpy(dtype=float), np.nan)
+    high = np.where(has_rate, d["ci_high"].to_numpy(dtype=float), np.nan)
+    bars = go.Bar(x=x, y=d["reports"], name=_("Reports"), marker=dict(color=SKY, opacity=0.75), hovertext=when,
+                  customdata=d[["confirmed", "unconfirmed", "pending"]].to_numpy(),
+                  hovertemplate=_hover("<b>%{hovertext}</b>", _("Reports") + ": %{y:,d}",
+                                       _("Confirmed") + ": %{customdata[0]:,d}",
+                                       _("Unconfirmed") + ": %{customdata[1]:,d}",
+                                       _("Pending") + ": %{customdata[2]:,d}"))
+    line = go.Scatter(x=x, y=rate, yaxis="y2", mode="lines+markers", name=_("Confirmation rate"),
+                      line=dict(color=BLUE, width=2), marker=dict(size=4), connectgaps=False, hovertext=when,
+                      customdata=np.column_stack([low, high, d["confirmed"], d["resolved"]]),
+                      hovertemplate=_hover("<b>%{hovertext}</b>", _("Confirmation rate") + ": %{y:.1%}",
+                                           _ci(lang, "%{customdata[0]:.1%}", "%{customdata[1]:.1%}"),
+                                           _("Confirmed") + ": %{customdata[2]:,d}",
+                                           _("Resolved") + ": %{customdata[3]:,d}"))
+    fig = go.Figure([bars, _band(x, low, high, BLUE, _("95% interval"), yaxis="y2"), line])
+    return _layout(fig, lang, title, hovermode="closest", bargap=0.15,
+                   xaxis=_date_axis(x, lang, interval, _("Period")),
+                   yaxis=dict(title=dict(text=_("Reports")), rangemode="tozero", tickformat=",d"),
+                   yaxis2=_pct_axis(_("Confirmation rate"), overlaying="y", side="right", showgrid=False))
+
+
+def ranked_districts(df: pd.DataFrame, lang, min_resolved: int = 30, top: int = 15) -> go.Figure:
+    """The `top` lowest and `top` highest confirmation rates among districts with enough resolved reports."""
+    lang = normalise_lang(lang)
+    _ = translator(lang)
+    title = _("Districts ranked by confirmation rate")
+    note = t(lang, "Only districts with at least {n} resolved reports", n=fmt_int(min_resolved, lang))
+    d = _resolved_rows(df)
+    d = d[d["resolved"] >= min_resolved]
+    if d.empty:
+        return _empty(lang, title, note)
+    names = d["label"] if "label" in d else d["name"]
+    names = names.where(names.notna() & (names.astype(str) != ""), d["name"]).astype(str)
+    if names.duplicated(keep=False).any() and "teryt" in d:  # e.g. the many gminas of the same name
+        dup = names.duplicated(keep=False)
+        names = names.where(~dup, names + " (" + d["teryt"].astype(str) + ")")
+    d = d.assign(label=names).sort_values(["confirmation_rate", "label"])
+    if len(d) > 2 * top:
+        groups = [(d.head(top), _("Lowest confirmation rates"), ORANGE),
+                  (d.tail(top), _("Highest confirmation rates"), BLUE)]
+    else:
+        groups = [(d, _("Confirmation rate"), BLUE)]
+    fig, start = go.Figure(), 0
+    for part, name, colour in groups:
+        fig.add_trace(_dots(part, list(range(start, start + len(part))), lang, name, colour))
+        start += len(part)
+    labels = [lab for part, _n, _c in groups for lab in part["label"]]
+    if len(groups) == 2:
+        fig.add_hline(y=top - 0.5, line=dict(dash="dot", color=GREY, width=1))
+    _layout(fig, lang, title, note, showlegend=len(groups) == 2, xaxis=_pct_axis(_("Confirmation rate")),
+            yaxis=dict(title=dict(text=_("District")), tickmode="array", tickvals=list(range(len(labels))),
+                       ticktext=[_short(s) for s in labels], range=[-0.7, len(labels) - 0.3],
+                       tickfont=dict(size=10), automargin=True))
+    _overall_line(fig, lang, df)
+    return fig
+
+
+def verification_speed(df: pd.DataFrame, lang, interval: str | None = None) -> go.Figure:
+    """Share read within 2 days and share verified within 5 days, per period, with 95% bands."""
+    lang = normalise_lang(lang)
+    _ = translator(lang)
+    title = _("Verification speed: read within 2 days, verified within 5 days")
+    if _is_empty(df, "eligible_read", "eligible_verify"):
+        return _empty(lang, title)
+    d = df.assign(period=df["period"].astype(str)).sort_values("period")
+    x = d["period"].to_numpy(dtype=object)
+    interval = interval or _interval(x)
+    when = [_period_label(p, lang, interval) for p in x]
+    fig = go.Figure()
+    for key, k, n, name, colour in (("read_2d_share", "read_2d", "eligible_read", _("Read within 2 days"), ORANGE),
+                                    ("verified_5d_share", "verified_5d", "eligible_verify",
+                                     _("Verified within 5 days"), BLUE)):
+        ok = d[n].fillna(0).to_numpy() > 0
+        share, low, high = (np.where(ok, d[c].to_numpy(dtype=float), np.nan)
+                            for c in (key, key + "_low", key + "_high"))
+        fig.add_trace(_band(x, low, high, colour, name, group=key))
+        fig.add_trace(go.Scatter(
+            x=x, y=share, mode="lines+markers", name=name, legendgroup=key, line=dict(color=colour, width=2),
+            marker=dict(size=4), connectgaps=False, hovertext=when,
+            customdata=np.column_stack([low, high, d[k], d[n]]),
+            hovertemplate=_hover("<b>%{hovertext}</b>", name + ": %{y:.1%} (" + t(
+                lang, "{k} of {n}", k="%{customdata[2]:,d}", n="%{customdata[3]:,d}") + ")",
+                _ci(lang, "%{customdata[0]:.1%}", "%{customdata[1]:.1%}"))))
+    return _layout(fig, lang, title, hovermode="closest", xaxis=_date_axis(x, lang, interval, _("Period")),
+                   yaxis=_pct_axis(_("Share")))
+
+
+def week_heatmap(df: pd.DataFrame, lang) -> go.Figure:
+    """Reports by day of week (x, Mon..Sun) and time of day (y, morning at the top), counts in the cells.
+
+    z is times x days: z[i][j] = reports at TIMES_OF_DAY[i] on DAYS[j].
+    """
+    lang = normalise_lang(lang)
+    _ = translator(lang)
+    title = _("When threats occur: day of week × time of day")
+    if _is_empty(df, "reports") or not {"day", "time_of_day"} <= set(df.columns):
+        return _empty(lang, title)
+    grid = (df.pivot_table(index="time_of_day", columns="day", values="reports", aggfunc="sum")
+            .reindex(index=list(reference.TIMES_OF_DAY), columns=list(reference.DAYS)).fillna(0).astype("int64"))
+    if int(grid.to_numpy().sum()) == 0:
+        return _empty(lang, title)
+    heat = go.Heatmap(
+        z=grid.to_numpy(), x=[day_label(c, lang) for c in grid.columns], y=[time_label(c, lang) for c in grid.index],
+        colorscale=HEATMAP_SCALE, reversescale=True, xgap=2, ygap=2, texttemplate="%{z:,d}",
+        colorbar=dict(title=dict(text=_("Reports")), thickness=12, tickformat=",d"),
+        hovertemplate=_hover("<b>%{x}, %{y}</b>", _("Reports") + ": %{z:,d}"))
+    return _layout(go.Figure(heat), lang, title,
+                   xaxis=dict(title=dict(text=_("Day of week")), showgrid=False, type="category"),
+                   yaxis=dict(title=dict(text=_("Time of day")), showgrid=False, type="category",
+                              autorange="reversed"))
