@@ -7,15 +7,19 @@ from __future__ import annotations
 
 import argparse
 import logging
+from pathlib import Path
 
 import dash
-import dash_bootstrap_components as dbc
+import flask_bootstrap
 from flask import send_from_directory
 from flask_caching import Cache
 
 from kmzb.api import create_api
 from kmzb.config import Settings, get_settings
 from kmzb.gateway import DataGateway
+
+
+BOOTSTRAP_DIR = Path(flask_bootstrap.__file__).parent / "static" / "bootstrap5" / "css"
 
 
 def make_cache(settings: Settings) -> Cache:
@@ -32,7 +36,7 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
     app = dash.Dash(
         __name__,
         title="KMZB — analiza zagrożeń",
-        external_stylesheets=[dbc.themes.BOOTSTRAP],
+        external_stylesheets=["/vendor/bootstrap.min.css"],
         suppress_callback_exceptions=False,
         update_title=None,
         meta_tags=[{"name": "viewport", "content": "width=device-width, initial-scale=1"}],
@@ -46,6 +50,11 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
     server.extensions["kmzb_settings"] = settings
     server.extensions["kmzb_regions"] = gateway.regions
     server.register_blueprint(create_api())
+
+    @server.get("/vendor/bootstrap.min.css")
+    def bootstrap_css():
+        # Bootstrap 5 from the installed bootstrap-flask package: no CDN, works offline
+        return send_from_directory(BOOTSTRAP_DIR, "bootstrap.min.css", max_age=86400)
 
     @server.get("/geo/<path:name>")
     def geo_file(name):

@@ -136,7 +136,8 @@ def map_card(s: ViewState, lang: str, tiles_url: str, tiles_attribution: str) ->
         ], className="g-2 align-items-center justify-content-between")),
         dbc.CardBody([
             html.Div(id=ids.BREADCRUMB, className="crumbs mb-1"),
-            dl.Map(layers, id=ids.MAP, bounds=POLAND_BOUNDS, style={"height": "520px"}, zoomSnap=0.25,
+            dl.Map(layers, id=ids.MAP, center=[52.0, 19.4], zoom=6, bounds=POLAND_BOUNDS, trackViewport=False,
+                   style={"height": "520px"}, zoomSnap=0.25,
                    className="threat-map", attributionControl=bool(tiles_url)),
             html.Small(_("Click a district to drill down"), className="text-muted"),
         ], className="p-2"),

@@ -11,14 +11,17 @@ its README: ``gminas.geojson`` (2,477 gminas, EPSG:4326, TERYT codes), ``populat
 * :func:`districts`: one row per voivodeship / powiat / gmina with name, label, population and
   parent code.
 * :func:`build_map_assets` / :func:`ensure_map_assets`: small, exactly nested GeoJSON files for
-  the map (content-hashed names + ``manifest.json``).
+  the map (content-hashed names + ``manifest.json``), all derived from the gmina layer: its
+  borders are split into shared arcs, each simplified once, so neighbours stay edge-matched and
+  powiats / voivodeships are exact dissolves of the gminas (no powiats.geojson /
+  voivodeships.geojson geometry is used: those come from other sources and do not nest).
 
 Lookup method: a raster of ``cell_m`` (250 m) cells over the gmina extent, built once with a
 scan-line fill. A cell that no gmina border crosses lies entirely inside one gmina (its code
 is stored) or entirely outside all of them; only points in cells crossed by a border are
 tested exactly (shapely STRtree, prepared polygons), and only points outside every gmina but
 in cells within the tolerance of land go to a nearest-gmina search. The result equals the
-exact point-in-polygon answer (see tests/test_geo.py) at ~20x the speed.
+exact point-in-polygon answer (see tests/test_geo.py) at ~7x the speed (3M points: ~0.8 s).
 """
 
 from __future__ import annotations
@@ -80,7 +83,7 @@ GMINA_TYPES = {"1": "gmina miejska", "2": "gmina wiejska", "3": "gmina miejsko-w
 # the smallest from these lists that keep every file under its size limit; an arc's tolerance
 # is capped at factor * area / perimeter of the narrower gmina it bounds (small and thin units
 # such as towns or the Hel peninsula keep their shape).
-ASSET_VERSION = 2
+ASSET_VERSION = 3
 ASSET_DECIMALS = 4
 ASSET_BORDER_TOLERANCES_M = (0, 250, 500, 750, 1000, 1500, 2000, 3000, 5000)
 ASSET_INNER_TOLERANCES_M = (0, 250, 500, 750, 1000, 1500, 2000, 3000, 5000)
@@ -246,10 +249,10 @@ class GeoIndex:
     # -- grid -----------------------------------------------------------------------------
 
     def _build_grid(self) -> None:
+        import shapely
+
         cs = self.cell_m
-        minx, miny, maxx, maxy = np.asarray(
-            __import__("shapely").total_bounds(self.geometries), dtype=np.float64
-        )
+        minx, miny, maxx, maxy = np.asarray(shapely.total_bounds(self.geometries), dtype=np.float64)
         margin = self.tolerance_m + 2 * cs
         gx0 = math.floor((minx - margin) / cs) * cs
         gy0 = math.floor((miny - margin) / cs) * cs
@@ -555,11 +558,14 @@ def _feature_collection(geoms: np.ndarray, table: pd.DataFrame, decimals: int) -
 
     features = []
     bounds = shapely.bounds(geoms)
-    for geom, row, bb in zip(geoms, table.itertuples(index=False), bounds):
+    for i, (geom, row, bb) in enumerate(zip(geoms, table.itertuples(index=False), bounds)):
         features.append(
             {
                 "type": "Feature",
                 "properties": {
+                    # "i": position in districts(level) (sorted by teryt); the map's style
+                    # function reads per-district values from arrays in this order
+                    "i": i,
                     "teryt": row.teryt,
                     "name": row.name,
                     "label": row.label,
@@ -584,12 +590,15 @@ class _Topology:
         parts, part_of = shapely.get_parts(geoms, return_index=True)
         ring_xy: list[np.ndarray] = []
         ring_part: list[int] = []
+        ring_shell: list[bool] = []
         for i, part in enumerate(parts):
-            for ring in (part.exterior, *part.interiors):
+            for k, ring in enumerate((part.exterior, *part.interiors)):
                 ring_xy.append(shapely.get_coordinates(ring)[:-1])
                 ring_part.append(i)
+                ring_shell.append(k == 0)
         self.part_of = np.asarray(part_of)
         self.ring_part = np.asarray(ring_part)
+        self.ring_shell = np.asarray(ring_shell)
         lens = np.array([len(c) for c in ring_xy])
         lonlat, vid = np.unique(np.concatenate(ring_xy), axis=0, return_inverse=True)
         vid = vid.ravel()
@@ -687,16 +696,18 @@ class _Topology:
         import shapely
 
         part_rings: list[list[np.ndarray]] = [[] for _ in range(len(self.part_of))]
+        part_ok = np.ones(len(self.part_of), dtype=bool)
         broken = np.zeros(self.n, dtype=bool)
-        for (ids, rev), part in zip(self.ring_arcs, self.ring_part):
+        for (ids, rev), part, shell in zip(self.ring_arcs, self.ring_part, self.ring_shell):
             ring = np.concatenate([(arc_ll[a][::-1] if r else arc_ll[a])[:-1] for a, r in zip(ids, rev)])
-            if len(ring) < 3:
+            if len(ring) < 3:  # collapsed ring: drop it (and its part if it is the shell)
                 broken[self.part_of[part]] = True
+                part_ok[part] &= not shell
                 continue
             part_rings[part].append(np.vstack([ring, ring[:1]]))
         polys: list[list] = [[] for _ in range(self.n)]
         for part, rings in enumerate(part_rings):
-            if rings:
+            if rings and part_ok[part]:
                 polys[self.part_of[part]].append(shapely.Polygon(rings[0], rings[1:]))
         geoms = np.empty(self.n, dtype=object)
         for i, ps in enumerate(polys):
@@ -812,9 +823,12 @@ def build_map_assets(geo_dir: str | Path, out_dir: str | Path) -> dict:
     Files: ``<level>.<sha256[:8]>.geojson`` for voivodeship, powiat and gmina (features with
     teryt, name, label, parent, bbox [minlon, minlat, maxlon, maxlat]) and ``manifest.json``
     ``{"voivodeship": file, "powiat": file, "gmina": file, "bounds": [[minlat, minlon],
-    [maxlat, maxlon]], "fingerprint": ..., "tolerance_m": ...}``. Powiats and voivodeships are
-    dissolves of the simplified gmina coverage, so the levels nest exactly. Does nothing when
-    the manifest's source fingerprint matches and its files exist. Writes are atomic.
+    [maxlat, maxlon]], "fingerprint": ..., "tolerance_m": {...}}``. Powiats and voivodeships
+    are dissolves of the simplified gmina coverage, so the levels nest exactly; simplification
+    is the least that keeps the files under ASSET_SIZE_LIMITS. Coordinates: WGS 84, 4 decimals,
+    exterior rings counter-clockwise. Does nothing when the manifest's source fingerprint
+    (sizes and mtimes of the source files, plus the build parameters) matches and its files
+    exist. Writes are atomic (temp file + os.replace); older layer files are removed.
     """
     geo_dir = _geo_path(geo_dir)
     out_dir = Path(out_dir)

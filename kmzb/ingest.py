@@ -159,14 +159,17 @@ def apply_extract(con, ex: Extract, geo, *, force: bool, run_id: str, version: s
         if res.updated:
             con.execute("DELETE FROM reports WHERE objectid IN (SELECT objectid FROM win WHERE NOT is_new)")
             con.execute("DELETE FROM descriptions WHERE objectid IN (SELECT objectid FROM win WHERE NOT is_new)")
-        con.execute(f"""INSERT INTO reports ({REPORT_COLS}, read_at, resolved_at)
-            SELECT {REPORT_COLS}, NULL, NULL FROM win ORDER BY created_at""")
+        con.execute(f"""INSERT INTO reports ({REPORT_COLS})
+            SELECT {REPORT_COLS} FROM win ORDER BY created_at""")
         con.execute("INSERT INTO descriptions SELECT objectid, opis FROM win WHERE opis IS NOT NULL AND opis <> ''")
         # first time each touched report was read (left 'nowe') and resolved (left pending)
-        con.execute("""UPDATE reports SET read_at = h.read_at, resolved_at = h.resolved_at
+        con.execute("""UPDATE reports SET read_at = h.read_at, resolved_at = h.resolved_at,
+                observed_new = h.first_status = 'nowe', observed_pending = h.first_outcome = 'pending'
             FROM (SELECT objectid,
                          min(modified_at) FILTER (WHERE h.status <> 'nowe') AS read_at,
-                         min(modified_at) FILTER (WHERE o.outcome <> 'pending') AS resolved_at
+                         min(modified_at) FILTER (WHERE o.outcome <> 'pending') AS resolved_at,
+                         arg_min(h.status, modified_at) AS first_status,
+                         arg_min(o.outcome, modified_at) AS first_outcome
                   FROM status_history h JOIN status_outcome o USING (status)
                   WHERE objectid IN (SELECT objectid FROM incoming)
                   GROUP BY objectid) h

@@ -156,7 +156,7 @@ def totals(cur, f: Filters) -> dict:
     w, params = where(f)
     row = cur.execute(f"""SELECT {COUNT_SQL},
             count(*) FILTER (WHERE status = 'potwierdzone-wyeliminowane') AS eliminated,
-            median(epoch(resolved_at - created_at) / 86400.0) FILTER (WHERE resolved_at IS NOT NULL) AS median_days
+            median(epoch(resolved_at - created_at) / 86400.0) FILTER (WHERE observed_pending AND resolved_at IS NOT NULL) AS median_days
         FROM reports WHERE {w}""", params).fetchone()
     reports, confirmed, unconfirmed, pending, eliminated, median_days = row
     resolved = confirmed + unconfirmed
@@ -181,7 +181,7 @@ def district_extras(cur, f: Filters, level: str) -> pd.DataFrame:
              top AS (SELECT teryt, arg_max(category, n) AS top_category FROM c GROUP BY 1),
              ver AS (SELECT {col} AS teryt,
                             round(median(epoch(resolved_at - created_at) / 86400.0), 2) AS median_days_to_verification
-                     FROM reports WHERE {w} AND resolved_at IS NOT NULL GROUP BY 1)
+                     FROM reports WHERE {w} AND observed_pending AND resolved_at IS NOT NULL GROUP BY 1)
         SELECT top.teryt, top.top_category, ver.median_days_to_verification
         FROM top LEFT JOIN ver USING (teryt)""", params + params).df()
 
@@ -189,18 +189,21 @@ def district_extras(cur, f: Filters, level: str) -> pd.DataFrame:
 def verification_speed(cur, f: Filters, interval: str) -> pd.DataFrame:
     """Per period of creation: share read within 2 days and verified within 5 days.
 
-    Only reports old enough to be judged count (created at least 2 / 5 days before the
-    newest modification in the data), so recent periods are not unfairly low.
+    Only reports that can be judged count: old enough (created at least 2 / 5 days before
+    the newest modification in the data) and seen from their first status, so the time of
+    the change is known. Reports first seen already read or resolved (e.g. loaded from a full
+    snapshot) carry only an upper bound and are left out: periods before the history
+    starts show no value rather than a wrong one.
     """
     w, params = where(f)
     df = cur.execute(f"""
         WITH edge AS (SELECT max(modified_at) AS t FROM reports)
         SELECT date_trunc('{interval}', created_date)::DATE AS period,
-               count(*) FILTER (WHERE created_at <= edge.t - INTERVAL 2 DAY) AS eligible_read,
-               count(*) FILTER (WHERE created_at <= edge.t - INTERVAL 2 DAY
+               count(*) FILTER (WHERE created_at <= edge.t - INTERVAL 2 DAY AND observed_new) AS eligible_read,
+               count(*) FILTER (WHERE created_at <= edge.t - INTERVAL 2 DAY AND observed_new
                                 AND read_at IS NOT NULL AND read_at <= created_at + INTERVAL 2 DAY) AS read_2d,
-               count(*) FILTER (WHERE created_at <= edge.t - INTERVAL 5 DAY) AS eligible_verify,
-               count(*) FILTER (WHERE created_at <= edge.t - INTERVAL 5 DAY
+               count(*) FILTER (WHERE created_at <= edge.t - INTERVAL 5 DAY AND observed_pending) AS eligible_verify,
+               count(*) FILTER (WHERE created_at <= edge.t - INTERVAL 5 DAY AND observed_pending
                                 AND resolved_at IS NOT NULL AND resolved_at <= created_at + INTERVAL 5 DAY) AS verified_5d
         FROM reports, edge WHERE {w} GROUP BY 1 ORDER BY 1""", params).df()
     for num, den, name in (("read_2d", "eligible_read", "read_2d_share"), ("verified_5d", "eligible_verify", "verified_5d_share")):

@@ -84,8 +84,10 @@ def schema_sql() -> str:
         teryt_mismatch BOOLEAN NOT NULL,
         unit VARCHAR,
         source source_t NOT NULL,
-        read_at TIMESTAMP,
-        resolved_at TIMESTAMP
+        read_at TIMESTAMP,        -- first time seen out of 'nowe' (an upper bound unless observed_new)
+        resolved_at TIMESTAMP,    -- first time seen resolved (an upper bound unless observed_pending)
+        observed_new BOOLEAN,     -- first status seen was 'nowe': read_at is exact
+        observed_pending BOOLEAN  -- first status seen was pending: resolved_at is exact
     );
     -- reporters' own words: internal only, kept apart from everything the public reads
     CREATE TABLE descriptions (objectid BIGINT NOT NULL, opis VARCHAR NOT NULL);

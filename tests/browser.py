@@ -1,0 +1,75 @@
+"""Headless Chromium (Debian's chromium + chromium-driver) driven by Selenium, and the real
+server started in a subprocess on a free port."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import requests
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+
+from kmzb.config import PROJECT_ROOT
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    def __init__(self, env: dict, port: int | None = None):
+        self.port = port or free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log = tempfile.NamedTemporaryFile(prefix="kmzb-server-", suffix=".log", delete=False)
+        self.proc = subprocess.Popen(
+            [sys.executable, "app.py", "--port", str(self.port)], cwd=PROJECT_ROOT,
+            env={**os.environ, **env}, stdout=self.log, stderr=subprocess.STDOUT)
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError("server exited: " + Path(self.log.name).read_text()[-3000:])
+            try:
+                if requests.get(self.url + "/api/v1/meta", timeout=2).status_code in (200, 503):
+                    return
+            except requests.RequestException:
+                time.sleep(0.2)
+        raise RuntimeError("server did not start: " + Path(self.log.name).read_text()[-3000:])
+
+    def logs(self) -> str:
+        return Path(self.log.name).read_text()
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+
+
+def chrome(width=1366, height=900, download_dir: str | None = None) -> webdriver.Chrome:
+    binary = shutil.which("chromium") or "/usr/bin/chromium"
+    driver_path = shutil.which("chromedriver") or "/usr/bin/chromedriver"
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = binary
+    for a in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+              "--disable-background-networking", "--disable-component-update", "--disable-sync",
+              "--disable-dev-shm-usage", f"--window-size={width},{height}", "--lang=pl-PL",
+              f"--user-data-dir={tempfile.mkdtemp(prefix='kmzb-chrome-')}"):
+        opts.add_argument(a)
+    opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    if download_dir:
+        opts.add_experimental_option("prefs", {"download.default_directory": download_dir,
+                                               "download.prompt_for_download": False})
+    drv = webdriver.Chrome(service=Service(driver_path), options=opts)
+    if download_dir:
+        drv.execute_cdp_cmd("Page.setDownloadBehavior", {"behavior": "allow", "downloadPath": download_dir})
+    return drv
