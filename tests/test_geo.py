@@ -277,9 +277,11 @@ def test_assets_features_match_districts(assets, level):
     assert len(features) == COUNTS[level]
     table = kgeo.districts(GEO_DIR, level).set_index("teryt")
     assert {f["properties"]["teryt"] for f in features} == set(table.index)
+    order = list(table.index)
     for f in features:
         props = f["properties"]
-        assert set(props) == {"teryt", "name", "label", "parent", "bbox"}
+        assert set(props) == {"i", "teryt", "name", "label", "parent", "bbox"}
+        assert order[props["i"]] == props["teryt"]  # the map's value arrays are aligned on "i"
         row = table.loc[props["teryt"]]
         assert (props["name"], props["label"], props["parent"]) == (row["name"], row["label"], row["parent"])
         geom = shape(f["geometry"])
