@@ -23,7 +23,9 @@ BOOTSTRAP_DIR = Path(flask_bootstrap.__file__).parent / "static" / "bootstrap5" 
 
 
 def make_cache(settings: Settings) -> Cache:
-    if settings.cache_url:
+    if not settings.cache_enabled:
+        config = {"CACHE_TYPE": "NullCache"}
+    elif settings.cache_url:
         config = {"CACHE_TYPE": "RedisCache", "CACHE_REDIS_URL": settings.cache_url}
     else:
         config = {"CACHE_TYPE": "FileSystemCache", "CACHE_DIR": str(settings.cache_dir), "CACHE_THRESHOLD": 2000}

@@ -51,7 +51,8 @@ def _layout(fig: go.Figure, lang: str, title: str, subtitle: str | None = None, 
         font=dict(family=FONT, size=12, color="#222"),
         hoverlabel=dict(font=dict(family=FONT)),
         separators=SEPARATORS[lang],
-        margin=dict(l=10, r=10, t=96 if subtitle else 80, b=10),
+        modebar=dict(orientation="v"),  # beside the plot, never over the title
+        margin=dict(l=10, r=34, t=96 if subtitle else 80, b=10),
         legend=dict(orientation="h", x=0, xanchor="left", y=1.0, yanchor="bottom", bgcolor="rgba(0,0,0,0)"),
         **kw,
     )

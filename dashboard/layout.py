@@ -17,7 +17,7 @@ from kmzb import reference
 from kmzb.filters import LEVELS
 
 from . import ids
-from .figures import PNG_CONFIG
+from .figures import png_config
 from .i18n import category_label, group_label, outcome_label, source_label, status_label, translator
 from .state import ViewState, from_query, to_query
 
@@ -61,8 +61,7 @@ def _kpi(id_, title: str) -> dbc.Col:
 
 def _chart(id_, height=360) -> dbc.Col:
     return dbc.Col(dbc.Card(dbc.CardBody(dcc.Loading(dcc.Graph(
-        id=id_, config=PNG_CONFIG | {"toImageButtonOptions": {**PNG_CONFIG.get("toImageButtonOptions", {}),
-                                                            "filename": f"kmzb_{id_}"}},
+        id=id_, config=png_config(f"kmzb_{id_}"),
         style={"height": f"{height}px"})), className="p-1")), xs=12, xl=6, className="mb-3")
 
 

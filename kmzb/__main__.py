@@ -147,7 +147,7 @@ def main(argv=None) -> int:
     pd_.add_argument("--seed", type=int, default=2016)
     pd_.add_argument("--days", type=int, default=1095)
     pd_.add_argument("--scale", type=float, default=1.0)
-    pd_.add_argument("--deltas", type=int, default=14)
+    pd_.add_argument("--deltas", type=int, default=120)
     pd_.add_argument("--end", help="last day covered (YYYY-MM-DD; default today)")
     pd_.add_argument("--out", help="where to write the extracts (default $KMZB_DATA_DIR/demo)")
     pd_.add_argument("--no-ingest", action="store_true", help="only write the files")

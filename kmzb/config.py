@@ -15,6 +15,7 @@ class Settings:
     geo_dir: Path
     cache_url: str | None = None
     cache_dir: Path | None = None
+    cache_enabled: bool = True
     tiles_url: str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
     tiles_attribution: str = "&copy; OpenStreetMap contributors"
 
@@ -40,6 +41,7 @@ def get_settings(**overrides) -> Settings:
         data_dir=data_dir.resolve(),
         geo_dir=geo_dir.resolve(),
         cache_url=env.get("KMZB_CACHE_URL") or None,
+        cache_enabled=env.get("KMZB_CACHE", "on").lower() not in ("off", "none", "0", "no"),
         cache_dir=Path(env["KMZB_CACHE_DIR"]) if env.get("KMZB_CACHE_DIR") else data_dir.resolve() / "cache",
         tiles_url=env.get("KMZB_TILES_URL", Settings.tiles_url),
         tiles_attribution=env.get("KMZB_TILES_ATTRIBUTION", Settings.tiles_attribution),
