@@ -9,7 +9,8 @@ window.kmzb = Object.assign({}, window.kmzb, {
   style: function (feature, context) {
     var h = (context && context.hideout) || {};
     var e = window.kmzb._entry(feature, h);
-    var s = {weight: 0.7, color: "#ffffff", opacity: 1, fillOpacity: 0.82, fillColor: h.nodata || "#d9d9d9", dashArray: null};
+    // className is applied when the path is created: lets tests and CSS find a district
+    var s = {className: "district d-" + feature.properties.teryt, weight: 0.7, color: "#ffffff", opacity: 1, fillOpacity: 0.82, fillColor: h.nodata || "#d9d9d9", dashArray: null};
     if (e && e.c === "x") {
       s.fillColor = h.few || "#f0f0f0"; s.color = "#7a7a7a"; s.dashArray = "3 3"; s.fillOpacity = 0.9;
     } else if (e && e.c >= "0" && e.c <= "9") {

@@ -52,6 +52,12 @@ def region_options(districts: dict[str, list[tuple[str, str]]], lang: str) -> li
     return opts
 
 
+def dropdown_labels(lang: str) -> dict:
+    _ = translator(lang)
+    return {"select_all": _("Select all"), "deselect_all": _("Deselect all"),
+            "selected_count": _("{num_selected} selected"), "search": _("Search")}
+
+
 def _kpi(id_, title: str) -> dbc.Col:
     return dbc.Col(dbc.Card(dbc.CardBody([
         html.Div(title, className="kpi-title"),
@@ -74,7 +80,7 @@ def filter_panel(s: ViewState, lang: str, regions: list[dict]) -> dbc.Card:
     return dbc.Card(dbc.CardBody([
         html.H2(_("Filters"), className="h5"),
         dbc.Label(_("Date range"), html_for=ids.PRESET),
-        dcc.Dropdown(id=ids.PRESET, options=[{"label": l, "value": v} for v, l in presets], value=s.preset,
+        dcc.Dropdown(id=ids.PRESET, labels=dropdown_labels(lang), options=[{"label": l, "value": v} for v, l in presets], value=s.preset,
                      clearable=False, searchable=False),
         dcc.DatePickerRange(id=ids.DATES, start_date=s.date_from or None, end_date=s.date_to or None,
                             display_format="YYYY-MM-DD", first_day_of_week=1, className="mt-1 w-100",
@@ -91,19 +97,19 @@ def filter_panel(s: ViewState, lang: str, regions: list[dict]) -> dbc.Card:
             *[dbc.Button(group_label(g, lang), id={"type": ids.CAT_GROUP, "group": g}, size="sm", color="info",
                          outline=True, className="me-1 mb-1") for g in groups],
         ]),
-        dcc.Dropdown(id=ids.CATEGORIES, options=category_options(lang), value=list(s.categories), multi=True,
+        dcc.Dropdown(id=ids.CATEGORIES, labels=dropdown_labels(lang), options=category_options(lang), value=list(s.categories), multi=True,
                      placeholder=_("Search categories…") + " (" + _("All").lower() + ")", searchable=True),
         dbc.Label(_("Outcome"), className="mt-2"),
         dbc.Checklist(id=ids.OUTCOMES, value=list(s.outcomes), inline=True, options=[
             {"label": outcome_label(o, lang), "value": o} for o in reference.OUTCOMES]),
         dbc.Label(_("Status"), className="mt-2", html_for=ids.STATUSES),
-        dcc.Dropdown(id=ids.STATUSES, value=list(s.statuses), multi=True, placeholder=_("All"), options=[
+        dcc.Dropdown(id=ids.STATUSES, labels=dropdown_labels(lang), value=list(s.statuses), multi=True, placeholder=_("All"), options=[
             {"label": status_label(st.code, lang), "value": st.code} for st in reference.statuses()]),
         dbc.Label(_("Channel"), className="mt-2"),
         dbc.Checklist(id=ids.SOURCES, value=list(s.sources), options=[
             {"label": source_label(src, lang), "value": src} for src in reference.SOURCES]),
         dbc.Label(_("Region"), className="mt-2", html_for=ids.REGION),
-        dcc.Dropdown(id=ids.REGION, options=regions, value=s.teryt, clearable=True, searchable=True,
+        dcc.Dropdown(id=ids.REGION, labels=dropdown_labels(lang), options=regions, value=s.teryt, clearable=True, searchable=True,
                      placeholder=_("All of Poland")),
         dbc.Button(_("Reset filters"), id=ids.RESET, color="link", size="sm", className="mt-2 px-0"),
     ]), className="filters")
@@ -238,9 +244,18 @@ def build_layout(s: ViewState, *, regions: list[dict], tiles_url: str, tiles_att
 
 def serve_layout():
     """Dash calls this on each page load (and once at start-up, outside a request)."""
+    from urllib.parse import urlsplit
+
     from flask import current_app, has_request_context, request
 
-    search = ("?" + request.query_string.decode("latin-1")) if has_request_context() else ""
+    search = ""
+    if has_request_context():
+        # Dash fetches the layout by XHR (/_dash-layout): the page's own query string comes
+        # as the same-origin Referer; a direct request carries it itself
+        if request.query_string:
+            search = "?" + request.query_string.decode("latin-1")
+        elif request.referrer and urlsplit(request.referrer).netloc == request.host:
+            search = "?" + urlsplit(request.referrer).query
     s = from_query(search)
     settings = current_app.extensions["kmzb_settings"] if has_request_context() else None
     regions_data = current_app.extensions["kmzb_regions"]() if has_request_context() else {}

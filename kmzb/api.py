@@ -85,6 +85,11 @@ def create_api() -> Blueprint:
         log.error("store error: %s", e)
         return _bad("the data store is unavailable; try again shortly", 503)
 
+    @bp.errorhandler(FileNotFoundError)
+    def geo_missing(e):
+        log.error("missing file: %s", e)
+        return _bad(f"the server is missing reference data: {e}", 503)
+
     @bp.errorhandler(HTTPException)
     def http_error(e):
         return _bad(e.description or e.name, e.code or 500)

@@ -1,0 +1,104 @@
+"""Shared helpers for the benchmark scripts (paths, result files, percentiles, memory, the server)."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+BENCH = ROOT / "bench"
+OUT = BENCH / "out"
+DATA = OUT / "data"
+STORE = OUT / "store3m"          # KMZB_DATA_DIR of the 3M benchmark store
+PY = sys.executable
+
+# the generated data set (bench/gen_big.py arguments); changing these regenerates it
+GEN = {"reports": 3_000_000, "end": "2026-11-24", "seed": 2016, "delta_rows": 5000}
+FULL_FILE = DATA / "kmzb_full_20261124.csv.gz"
+DELTA_FILE = DATA / "kmzb_20261125.csv"
+
+
+def geo_dir() -> str:
+    from kmzb.config import get_settings
+
+    return str(get_settings().geo_dir)
+
+
+def store_ready() -> bool:
+    return (STORE / "store" / "CURRENT").is_file()
+
+
+def require_store() -> None:
+    if not store_ready():
+        sys.exit(f"no 3M store in {STORE}: run `{PY} bench/bench_ingest.py` first")
+
+
+def server_env(cache: bool, cache_dir: Path | None = None) -> dict:
+    env = {"KMZB_DATA_DIR": str(STORE), "KMZB_GEO_DIR": geo_dir(), "KMZB_TILES_URL": "",
+           "KMZB_CACHE": "on" if cache else "off", "PYTHONUNBUFFERED": "1"}
+    if cache_dir is not None:
+        env["KMZB_CACHE_DIR"] = str(cache_dir)
+    return env
+
+
+@contextmanager
+def running_server(cache: bool, cache_dir: Path | None = None):
+    """The real server (`python app.py --port FREE`) on the 3M store, as tests.browser.Server."""
+    from tests.browser import Server
+
+    if cache_dir is not None:
+        import shutil
+
+        shutil.rmtree(cache_dir, ignore_errors=True)
+        cache_dir.mkdir(parents=True)
+    srv = Server(server_env(cache, cache_dir))
+    try:
+        yield srv
+    finally:
+        srv.stop()
+
+
+def proc_mem(pid: int) -> dict:
+    """Resident memory of a process from /proc (MB): VmRSS now and VmHWM (peak)."""
+    out = {}
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        key, _, val = line.partition(":")
+        if key in ("VmRSS", "VmHWM"):
+            out[key] = round(int(val.split()[0]) / 1024, 1)
+    return out
+
+
+def pct(values, q: float) -> float:
+    import numpy as np
+
+    return float(np.percentile(np.asarray(values, dtype=float), q)) if len(values) else float("nan")
+
+
+def summary_ms(values_s) -> dict:
+    ms = [v * 1000 for v in values_s]
+    return {"n": len(ms), "p50_ms": round(pct(ms, 50), 2), "p95_ms": round(pct(ms, 95), 2),
+            "max_ms": round(max(ms), 2) if ms else None, "mean_ms": round(sum(ms) / len(ms), 2) if ms else None}
+
+
+def write_result(name: str, result: dict) -> Path:
+    OUT.mkdir(parents=True, exist_ok=True)
+    result = {"benchmark": name, "finished_at": time.strftime("%Y-%m-%dT%H:%M:%S"),
+              "machine": {"cpus": os.cpu_count()}, **result}
+    path = OUT / f"{name}.json"
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(result, ensure_ascii=False, indent=2, default=str))
+    os.replace(tmp, path)
+    return path
+
+
+def check(value, target, op="<=") -> bool | None:
+    if value is None:
+        return None
+    return value <= target if op == "<=" else value >= target

@@ -1,0 +1,258 @@
+"""The dashboard in headless Chromium against the real server (a subprocess on a free port),
+on deterministic demo data built in a temporary directory."""
+
+from __future__ import annotations
+
+import io
+import re
+import time
+from datetime import date, timedelta
+from pathlib import Path
+from urllib.parse import parse_qs, urlparse
+
+import pandas as pd
+import pytest
+import requests
+from selenium.webdriver.common.action_chains import ActionChains
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.support.ui import WebDriverWait
+
+from kmzb import demo
+from kmzb.config import get_settings
+from kmzb.ingest import run_ingest
+from tests.browser import Server, chrome
+from tests.conftest import GEO_DIR
+
+pytestmark = pytest.mark.e2e
+END = date(2026, 11, 24)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    data = tmp_path_factory.mktemp("e2e") / "data"
+    settings = get_settings(data_dir=data, geo_dir=GEO_DIR)
+    paths = demo.generate(data / "demo", geo_dir=GEO_DIR, end=END, days=150, scale=0.05, deltas=8)
+    run_ingest(settings, paths, force=True)
+    srv = Server({"KMZB_DATA_DIR": str(data), "KMZB_GEO_DIR": str(GEO_DIR), "KMZB_TILES_URL": ""})
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture
+def browser(tmp_path):
+    d = chrome(1366, 900, download_dir=str(tmp_path))
+    d.download_dir = tmp_path
+    yield d
+    d.quit()
+
+
+def number(text: str) -> int:
+    return int(re.sub(r"[^\d-]", "", text.replace("−", "-")))
+
+
+def wait(d, cond, timeout=30, msg=""):
+    return WebDriverWait(d, timeout, poll_frequency=0.1).until(lambda drv: cond(drv), message=msg)
+
+
+def kpi_reports(d) -> int | None:
+    t = d.find_element(By.ID, "kpi-reports").text
+    return number(t) if re.search(r"\d", t) else None
+
+
+def ready(d) -> None:
+    """Page rendered: KPIs filled, map drawn, grid filled, no callback pending."""
+    wait(d, lambda x: kpi_reports(x) is not None, msg="KPI never filled")
+    wait(d, lambda x: len(x.find_elements(By.CSS_SELECTOR, "path.leaflet-interactive")) > 0, msg="map not drawn")
+    wait(d, lambda x: x.execute_script(
+        "return !document.querySelector('[data-dash-is-loading=\"true\"]')"), msg="still loading")
+    time.sleep(0.3)
+
+
+def search_of(d) -> dict:
+    return parse_qs(urlparse(d.current_url).query)
+
+
+def api(server, path, **params) -> pd.DataFrame:
+    r = requests.get(server.url + path, params={**params, "format": "csv"}, timeout=30)
+    assert r.status_code == 200, r.text
+    return pd.read_csv(io.StringIO(r.text), dtype={"teryt": str})
+
+
+def last90(server) -> dict:
+    meta = requests.get(server.url + "/api/v1/meta", timeout=10).json()
+    end = date.fromisoformat(meta["date_to"])
+    return {"from": (end - timedelta(days=89)).isoformat(), "to": end.isoformat()}
+
+
+def grid(d) -> dict:
+    return d.execute_script("""
+        const api = dash_ag_grid.getApi('district-table');
+        let n = 0, reports = 0, teryt = [];
+        api.forEachNodeAfterFilterAndSort(node => { n += 1; reports += node.data.reports; teryt.push(node.data.teryt); });
+        return {n: n, reports: reports, teryt: teryt};
+    """)
+
+
+def js_click(d, el) -> None:
+    d.execute_script("arguments[0].scrollIntoView({block: 'center'}); arguments[0].click();", el)
+
+
+def choose(d, dropdown_id: str, text: str) -> None:
+    """Open a dropdown, search, and pick the option holding `text`."""
+    d.find_element(By.ID, dropdown_id).click()
+    box = wait(d, lambda x: x.find_element(By.CSS_SELECTOR, ".dash-dropdown-content input.dash-dropdown-search"))
+    box.send_keys(text)
+    option = wait(d, lambda x: [o for o in x.find_elements(By.CSS_SELECTOR, ".dash-dropdown-content [role=option]")
+                                if text in o.text][0])
+    option.click()
+    box.send_keys(Keys.ESCAPE)
+
+
+def fills(d) -> list:
+    return d.execute_script(
+        "return Array.from(document.querySelectorAll('path.leaflet-interactive')).map(p => p.getAttribute('fill'))")
+
+
+def severe_logs(d) -> list:
+    return [e for e in d.get_log("browser") if e["level"] == "SEVERE"]
+
+
+def test_page_loads_without_console_errors_and_matches_the_api(server, browser):
+    browser.get(server.url + "/")
+    ready(browser)
+    assert severe_logs(browser) == []
+    rng = last90(server)
+    api_rows = api(server, "/api/v1/districts", level="voivodeship", **rng)
+    assert kpi_reports(browser) == api_rows["reports"].sum()
+    g = grid(browser)
+    assert g["n"] == 16 and g["reports"] == api_rows["reports"].sum()
+    assert len(browser.find_elements(By.CSS_SELECTOR, "path.leaflet-interactive")) == 16
+    assert "Krajowa Mapa Zagrożeń" in browser.find_element(By.TAG_NAME, "h1").text
+    # the geometry came as a static, cache-forever file; the callbacks never carried it
+    geo_url = browser.execute_script(
+        "return performance.getEntriesByType('resource').map(e => e.name).filter(n => n.includes('/geo/'))")
+    assert geo_url and re.search(r"/geo/voivodeship\.[0-9a-f]{8}\.geojson$", geo_url[0])
+    head = requests.head(geo_url[0], timeout=10)
+    assert "immutable" in head.headers["Cache-Control"]
+
+
+def test_choosing_a_category_changes_map_kpis_and_table_consistently(server, browser):
+    browser.get(server.url + "/?level=powiat")
+    ready(browser)
+    before_kpi, before_fills = kpi_reports(browser), fills(browser)
+    choose(browser, "f-categories", "Wypalanie")
+    wait(browser, lambda d: search_of(d).get("category") == ["wypalanie-traw"], msg="URL did not follow")
+    wait(browser, lambda d: kpi_reports(d) != before_kpi, msg="KPI did not change")
+    ready(browser)
+    rng = last90(server)
+    rows = api(server, "/api/v1/districts", level="powiat", category="wypalanie-traw", **rng)
+    assert kpi_reports(browser) == rows["reports"].sum() < before_kpi
+    g = grid(browser)
+    assert g["n"] == 380 and g["reports"] == rows["reports"].sum()
+    assert fills(browser) != before_fills
+    legend = browser.find_element(By.ID, "map-legend").text
+    top = number(legend.strip().splitlines()[-1].split("–")[-1])
+    assert top == rows["reports"].max()  # the last class ends at the largest district value
+
+
+def test_drill_down_and_back_up(server, browser):
+    browser.get(server.url + "/")
+    ready(browser)
+    target = browser.find_element(By.CSS_SELECTOR, "path.d-12")  # małopolskie
+    ActionChains(browser).move_to_element(target).perform()
+    tip = wait(browser, lambda d: d.find_element(By.CSS_SELECTOR, ".leaflet-tooltip"), msg="no hover tooltip")
+    assert "małopolskie" in tip.text and re.search(r"\d", tip.text)  # name, value and count on hover
+    ActionChains(browser).move_to_element(target).click().perform()
+    wait(browser, lambda d: search_of(d).get("teryt") == ["12"], msg="drill-down did not set teryt")
+    wait(browser, lambda d: grid(d)["n"] == 22, msg="table did not follow to małopolskie's 22 powiats")
+    ready(browser)
+    rng = last90(server)
+    rows = api(server, "/api/v1/districts", level="powiat", teryt="12", **rng)
+    assert sorted(grid(browser)["teryt"]) == sorted(rows["teryt"])
+    assert kpi_reports(browser) == rows["reports"].sum()
+    crumbs = browser.find_element(By.ID, "breadcrumb").text
+    assert "Polska" in crumbs and "małopolskie" in crumbs
+    js_click(browser, browser.find_element(By.XPATH, "//div[@id='breadcrumb']//button[contains(., 'Polska')]"))
+    wait(browser, lambda d: "teryt" not in search_of(d), msg="breadcrumb did not go back up")
+    wait(browser, lambda d: grid(d)["n"] == 16)
+
+
+def test_csv_download_equals_the_api(server, browser):
+    browser.get(server.url + "/?level=powiat&category=przekraczanie-dozwolonej-predkosci")
+    ready(browser)
+    js_click(browser, browser.find_element(By.ID, "table-download-btn"))
+    target = browser.download_dir / "kmzb_districts_powiat.csv"
+    wait(browser, lambda d: target.exists() and target.stat().st_size > 0, msg="no download")
+    got = target.read_text(encoding="utf-8")
+    rng = last90(server)
+    want = requests.get(server.url + "/api/v1/districts", timeout=30, params={
+        "level": "powiat", "category": "przekraczanie-dozwolonej-predkosci", "compare": "previous",
+        "format": "csv", **rng}).text
+    # the grid sorts by reports (descending); same rows, same values
+    g = pd.read_csv(io.StringIO(got), dtype={"teryt": str})
+    w = pd.read_csv(io.StringIO(want), dtype={"teryt": str})
+    assert list(g.columns) == list(w.columns)
+    pd.testing.assert_frame_equal(g.sort_values("teryt").reset_index(drop=True), w.reset_index(drop=True))
+    assert list(g["teryt"]) == grid(browser)["teryt"]  # exactly the rows shown, in their order
+
+
+def test_url_round_trip_and_back_forward(server, browser):
+    url = (server.url + "/?lang=en&level=powiat&metric=rate&teryt=24&preset=30d&compare=year"
+           "&category=nieprawidlowe-parkowanie,przekraczanie-dozwolonej-predkosci&source=internet")
+    browser.get(url)
+    ready(browser)
+    assert browser.find_element(By.CSS_SELECTOR, "#f-preset").text.strip().startswith("Last 30 days")
+    chips = browser.find_element(By.ID, "f-categories").text
+    assert "Illegal parking" in chips and "2 selected" in chips
+    assert browser.find_element(By.CSS_SELECTOR, "#map-metric input[value='rate']").is_selected()
+    assert browser.find_element(By.CSS_SELECTOR, "#f-sources input[value='internet']").is_selected()
+    assert "śląskie" in browser.find_element(By.ID, "breadcrumb").text
+    g = grid(browser)
+    assert g["n"] == 36 and all(t.startswith("24") for t in g["teryt"])
+    state = search_of(browser)
+    # change the metric: a new history entry; back restores the old view, forward the new one
+    browser.find_element(By.CSS_SELECTOR, "#map-metric input[value='reports']").click()
+    wait(browser, lambda d: "metric" not in search_of(d))
+    browser.back()
+    wait(browser, lambda d: search_of(d) == state, msg="back did not restore the URL")
+    wait(browser, lambda d: d.find_element(By.CSS_SELECTOR, "#map-metric input[value='rate']").is_selected())
+    browser.forward()
+    wait(browser, lambda d: "metric" not in search_of(d))
+    wait(browser, lambda d: d.find_element(By.CSS_SELECTOR, "#map-metric input[value='reports']").is_selected())
+
+
+def test_language_switch_keeps_the_view(server, browser):
+    browser.get(server.url + "/?level=gmina&teryt=1261")
+    ready(browser)
+    assert "Krajowa Mapa" in browser.find_element(By.TAG_NAME, "h1").text
+    pl_reports = kpi_reports(browser)
+    browser.find_element(By.ID, "lang-link").click()
+    wait(browser, lambda d: search_of(d).get("lang") == ["en"])
+    ready(browser)
+    assert "National Map of Security Threats" in browser.find_element(By.TAG_NAME, "h1").text
+    assert "REPORTS" in browser.find_element(By.ID, "kpi-reports").find_element(By.XPATH, "..").text.upper()
+    assert search_of(browser).get("teryt") == ["1261"]
+    assert kpi_reports(browser) == pl_reports
+    assert severe_logs(browser) == []
+
+
+def test_two_browsers_never_see_each_others_filters(server, browser, tmp_path):
+    other = chrome(1366, 900)
+    try:
+        browser.get(server.url + "/?category=wypalanie-traw")
+        other.get(server.url + "/?category=nieprawidlowe-parkowanie")
+        ready(browser)
+        ready(other)
+        a, b = kpi_reports(browser), kpi_reports(other)
+        rng = last90(server)
+        assert a == api(server, "/api/v1/districts", category="wypalanie-traw", **rng)["reports"].sum()
+        assert b == api(server, "/api/v1/districts", category="nieprawidlowe-parkowanie", **rng)["reports"].sum()
+        # a change in one browser leaves the other alone
+        js_click(browser, browser.find_element(By.ID, "f-reset"))
+        wait(browser, lambda d: kpi_reports(d) != a)
+        other.refresh()
+        ready(other)
+        assert kpi_reports(other) == b
+    finally:
+        other.quit()
