@@ -90,7 +90,7 @@ def summary_ms(values_s) -> dict:
 def write_result(name: str, result: dict) -> Path:
     OUT.mkdir(parents=True, exist_ok=True)
     result = {"benchmark": name, "finished_at": time.strftime("%Y-%m-%dT%H:%M:%S"),
-              "machine": {"cpus": os.cpu_count()}, **result}
+              "machine": {"cpus": os.cpu_count(), "loadavg_at_end": [round(x, 2) for x in os.getloadavg()]}, **result}
     path = OUT / f"{name}.json"
     tmp = path.with_suffix(".json.tmp")
     tmp.write_text(json.dumps(result, ensure_ascii=False, indent=2, default=str))

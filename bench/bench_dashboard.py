@@ -161,6 +161,29 @@ class DashClient:
         return took, 200, json.loads(body), body
 
 
+class _Resp:
+    def __init__(self, r):
+        self.status_code = r.status_code
+        self.content = r.data
+        self.headers = r.headers
+
+    def json(self):
+        return json.loads(self.content)
+
+
+class FlaskSession:
+    """requests.Session look-alike over a Flask test client (in-process, no socket)."""
+
+    def __init__(self, client):
+        self.client = client
+
+    def get(self, url, timeout=None, headers=None):
+        return _Resp(self.client.get(url, headers=headers))
+
+    def post(self, url, json=None, timeout=None):
+        return _Resp(self.client.post(url, json=json))
+
+
 def sync_values(before, controls, search) -> dict:
     from callbacks.sync import CONTROLS
 
@@ -499,7 +522,16 @@ def part_inproc(steps, n_warm: int) -> dict:
             q.category_counts(cur, f)
             q.timeseries(cur, f, interval_for(f))
             same.append(time.perf_counter() - t)
+    # the same changes through the whole Dash stack in-process (Flask test client: dispatch + JSON, no socket)
+    dc = DashClient("", FlaskSession(app.server.test_client()))
+    for st in make_changes(n_warm, 999):
+        run_http_change(dc, st, lo, hi, "")
+    timers.callback = "-"
+    recs = [run_http_change(dc, st, lo, hi, map_scope(st[0])[1]) for st in steps]
+    dispatch = {k: summary_ms([r[f"{k}_ms"] / 1000 for r in recs]) for k in ("sync", "overview", "charts", "viewport",
+                                                                          "sum")}
     return {"per_function": {k: summary_ms(v) for k, v in per.items()},
+            "dash_test_client": dispatch,
             "breakdown_ms_per_change": [{"callback": cb, "what": k, "mean_ms": v, "calls_per_change": c}
                                         for cb, k, v, c in breakdown],
             "json_bytes_median": {k: sorted(v)[len(v) // 2] for k, v in sizes.items()},
@@ -511,14 +543,12 @@ def part_inproc(steps, n_warm: int) -> dict:
 
 # ====================================================================== c. naive pandas
 
-def naive_load():
-    import duckdb
-
-    name = (STORE / "store" / "CURRENT").read_text().strip()
+def naive_load(gw):
+    """SELECT * FROM reports into one DataFrame, as a naive app would at start-up."""
     rss0 = proc_mem(os.getpid())["VmRSS"]
     t = time.perf_counter()
-    with duckdb.connect(str(STORE / "store" / name), read_only=True) as con:
-        df = con.execute("SELECT * FROM reports").df()
+    cur, _ = gw.store.cursor()
+    df = cur.execute("SELECT * FROM reports").df()
     took = time.perf_counter() - t
     rss1 = proc_mem(os.getpid())["VmRSS"]
     return df, {"load_seconds": round(took, 2), "rows": len(df), "columns": len(df.columns),
@@ -592,7 +622,7 @@ def part_naive(steps, ours_sum_p50, ours_same_p50) -> dict:
     m = gw.meta()
     lo, hi = date.fromisoformat(m["date_from"]), date.fromisoformat(m["date_to"])
     districts = {lvl: gw.districts_table(lvl)["teryt"].tolist() for lvl in LEVELS}
-    df, info = naive_load()
+    df, info = naive_load(gw)
     for st in steps[:2]:  # warm-up
         naive_change(df, districts, st[2], lo, hi)
     times = []
@@ -765,6 +795,8 @@ def main(argv=None) -> int:
         result["inproc"] = ip = part_inproc(steps, args.warm)
         for k, v in ip["per_function"].items():
             print(f"     {k:14s} p50 {v['p50_ms']:7.1f}  p95 {v['p95_ms']:7.1f} ms")
+        for k, v in ip["dash_test_client"].items():
+            print(f"     dash {k:9s} p50 {v['p50_ms']:7.1f}  p95 {v['p95_ms']:7.1f} ms (Flask test client)")
         for row in ip["breakdown_ms_per_change"]:
             if row["mean_ms"] >= 1.0:
                 print(f"     {row['callback']:9s} {row['what']:34s} {row['mean_ms']:7.1f} ms/change  "
