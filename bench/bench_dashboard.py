@@ -666,6 +666,12 @@ WATCH_JS = r"""
     }
     if (s.kpi !== null && s.paths !== null) { s.ready = Math.max(s.kpi, s.paths); if (s.mo) s.mo.disconnect(); }
   }
+  s.long = [];
+  try {
+    new PerformanceObserver(function (list) {
+      list.getEntries().forEach(function (e) { s.long.push([Math.round(e.startTime), Math.round(e.duration)]); });
+    }).observe({type: 'longtask', buffered: true});
+  } catch (e) {}
   s.mo = new MutationObserver(check);
   s.mo.observe(document, {childList: true, subtree: true, characterData: true});
   var iv = setInterval(function () { check(); if (s.ready !== null) clearInterval(iv); }, 25);
@@ -713,7 +719,12 @@ def one_load(url: str, shot: Path | None) -> dict:
                                  "body: e.decodedBodySize}))")
         if shot is not None:
             drv.save_screenshot(str(shot))
+        longtasks = drv.execute_script("return window.__kmzb.long") or []
+        fcp = drv.execute_script("var p = performance.getEntriesByName('first-contentful-paint')[0]; "
+                                 "return p ? p.startTime : null")
         cbs = [r for r in res if "_dash-update-component" in r["name"]]
+        ready = st["ready"]
+        before_ready = [(a, d) for a, d in longtasks if a < ready]
         def first(sub):
             return next(({"start": round(r["start"]), "end": round(r["end"]), "bytes": r["body"]}
                          for r in res if sub in r["name"]), None)
@@ -724,7 +735,14 @@ def one_load(url: str, shot: Path | None) -> dict:
                 "geojson": first("/geo/"),
                 "callbacks": [{"start": round(r["start"]), "end": round(r["end"]), "bytes": r["body"]} for r in cbs],
                 "callbacks_done_ms": round(max((r["end"] for r in cbs), default=0)),
-                "resources": len(res), "bytes_decoded": sum(r["body"] or 0 for r in res)}
+                "resources": len(res), "bytes_decoded": sum(r["body"] or 0 for r in res),
+                "js_bytes_decoded": sum(r["body"] or 0 for r in res if r["name"].split("?")[0].endswith(".js")),
+                "first_contentful_paint_ms": round(fcp) if fcp else None,
+                "long_tasks_before_ready": {"count": len(before_ready), "total_ms": sum(d for _, d in before_ready),
+                                            "largest": sorted(before_ready, key=lambda x: -x[1])[:6]},
+                "largest_resources": sorted(({"name": r["name"].split("/")[-1].split("?")[0][:60],
+                                              "start": round(r["start"]), "end": round(r["end"]),
+                                              "bytes": r["body"]} for r in res), key=lambda x: -(x["bytes"] or 0))[:8]}
     finally:
         drv.quit()
         if profile and Path(profile).name.startswith("kmzb-chrome-"):
@@ -737,11 +755,18 @@ def part_browser(loads: int) -> dict:
         one_load(srv.url + "/", None)  # warm the server (imports, first queries); not counted
         runs = [one_load(srv.url + "/", OUT / "first_load.png" if i == loads - 1 else None) for i in range(loads)]
         gm = [one_load(srv.url + "/?level=gmina", None) for _ in range(2)]
+    with running_server(cache=True, cache_dir=OUT / "cache-browser") as srv:
+        one_load(srv.url + "/", None)  # fills the server cache
+        warm = [one_load(srv.url + "/", None) for _ in range(2)]
     ready = sorted(r["ready_ms"] for r in runs)
     out["default_view"] = {"url": "/", "ready_ms": [r["ready_ms"] for r in runs],
                            "median_ms": pct(ready, 50), "runs": runs}
     out["gmina_view"] = {"url": "/?level=gmina", "ready_ms": [r["ready_ms"] for r in gm],
                          "median_ms": pct([r["ready_ms"] for r in gm], 50)}
+    out["default_view_server_cache_warm"] = {
+        "ready_ms": [r["ready_ms"] for r in warm], "median_ms": pct([r["ready_ms"] for r in warm], 50),
+        "callbacks_done_ms": [r["callbacks_done_ms"] for r in warm],
+        "note": "server cache on and already filled: what remains is browser-side (JS, rendering)"}
     out["screenshot"] = str(OUT / "first_load.png")
     out["server"] = "KMZB_CACHE=off, KMZB_TILES_URL='' (no tiles); fresh Chromium profile per load + CDP cache off"
     return out
@@ -814,8 +839,14 @@ def main(argv=None) -> int:
     if "browser" in parts:
         print(f"d. first load in headless Chromium × {args.loads} ...", flush=True)
         result["browser"] = b = part_browser(args.loads)
+        r0 = b["default_view"]["runs"][len(b["default_view"]["runs"]) // 2]
         print(f"   ready (KPI number + map paths): median {b['default_view']['median_ms']:.0f} ms "
-              f"{b['default_view']['ready_ms']}; gmina view median {b['gmina_view']['median_ms']:.0f} ms", flush=True)
+              f"{b['default_view']['ready_ms']}; gmina view median {b['gmina_view']['median_ms']:.0f} ms; "
+              f"server cache warm: median {b['default_view_server_cache_warm']['median_ms']:.0f} ms", flush=True)
+        print(f"   one load: DOMContentLoaded {r0['navigation']['domContentLoaded']} ms, layout "
+              f"{r0['layout']}, callbacks done {r0['callbacks_done_ms']} ms, geojson {r0['geojson']}, KPI "
+              f"{r0['kpi_ms']} ms, paths {r0['paths_ms']} ms; long tasks before ready "
+              f"{r0['long_tasks_before_ready']['total_ms']} ms; JS {r0['js_bytes_decoded'] / 1e6:.1f} MB", flush=True)
 
     h, b = result.get("http") or {}, result.get("browser") or {}
     u = h.get("uncached", {}).get("per_callback", {}).get("sum", {})

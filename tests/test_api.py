@@ -149,3 +149,17 @@ def test_no_data_yet_is_a_clear_503(settings):
     c = create_app(settings).server.test_client()
     r = c.get("/api/v1/districts")
     assert r.status_code == 503 and "no data loaded yet" in r.get_json()["error"]
+
+
+def test_cache_keys_on_data_version_so_new_data_shows_at_once(client, settings, tmp_path):
+    url = "/api/v1/districts?level=voivodeship&category=wypalanie-traw"
+    first = client.get(url).get_json()
+    assert client.get(url).get_json() == first  # served from the cache
+    assert any(settings.cache_dir.iterdir())  # the file cache holds the memoized data functions
+    more = write_extract(tmp_path / "kmzb_20240702.csv", [
+        row(50, typ="Wypalanie traw", place=KRAKOW, created="2024-07-02 10:00:00")])
+    run_ingest(settings, [more])
+    second = client.get(url).get_json()
+    assert second["data_version"] != first["data_version"]
+    by = {r["teryt"]: r["reports"] for r in second["rows"]}
+    assert by["12"] == 1 and sum(by.values()) == 2
