@@ -687,6 +687,7 @@ def one_load(url: str, shot: Path | None) -> dict:
     try:
         drv.execute_cdp_cmd("Network.enable", {})
         drv.execute_cdp_cmd("Network.setCacheDisabled", {"cacheDisabled": True})
+        drv.execute_cdp_cmd("Performance.enable", {"timeDomain": "timeTicks"})
         drv.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": WATCH_JS})
         drv.set_page_load_timeout(60)
         drv.get(url)
@@ -700,6 +701,9 @@ def one_load(url: str, shot: Path | None) -> dict:
             time.sleep(0.05)
         if not st or st.get("ready") is None:
             raise RuntimeError(f"page not ready after 60 s: {st}")
+        metrics = {m["name"]: m["value"] for m in drv.execute_cdp_cmd("Performance.getMetrics", {})["metrics"]}
+        main_thread = {k: round(metrics[k] * 1000) for k in ("TaskDuration", "ScriptDuration", "LayoutDuration",
+                                                               "RecalcStyleDuration") if k in metrics}
         # wait until the callbacks have settled (no new _dash-update-component for 1 s), for the breakdown
         last_n, stable_since = -1, time.time()
         while time.time() < deadline:
@@ -738,6 +742,7 @@ def one_load(url: str, shot: Path | None) -> dict:
                 "resources": len(res), "bytes_decoded": sum(r["body"] or 0 for r in res),
                 "js_bytes_decoded": sum(r["body"] or 0 for r in res if r["name"].split("?")[0].endswith(".js")),
                 "first_contentful_paint_ms": round(fcp) if fcp else None,
+                "main_thread_ms_at_ready": main_thread,
                 "long_tasks_before_ready": {"count": len(before_ready), "total_ms": sum(d for _, d in before_ready),
                                             "largest": sorted(before_ready, key=lambda x: -x[1])[:6]},
                 "largest_resources": sorted(({"name": r["name"].split("/")[-1].split("?")[0][:60],
@@ -846,7 +851,8 @@ def main(argv=None) -> int:
         print(f"   one load: DOMContentLoaded {r0['navigation']['domContentLoaded']} ms, layout "
               f"{r0['layout']}, callbacks done {r0['callbacks_done_ms']} ms, geojson {r0['geojson']}, KPI "
               f"{r0['kpi_ms']} ms, paths {r0['paths_ms']} ms; long tasks before ready "
-              f"{r0['long_tasks_before_ready']['total_ms']} ms; JS {r0['js_bytes_decoded'] / 1e6:.1f} MB", flush=True)
+              f"{r0['long_tasks_before_ready']['total_ms']} ms; main thread at ready {r0['main_thread_ms_at_ready']}; "
+              f"JS {r0['js_bytes_decoded'] / 1e6:.1f} MB", flush=True)
 
     h, b = result.get("http") or {}, result.get("browser") or {}
     u = h.get("uncached", {}).get("per_callback", {}).get("sum", {})

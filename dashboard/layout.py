@@ -217,7 +217,7 @@ def build_layout(s: ViewState, *, regions: list[dict], tiles_url: str, tiles_att
             ]),
         ], fluid=True), color="dark", dark=True, className="mb-3"),
         dbc.Container(dbc.Row([
-            dbc.Col(dbc.Collapse(filter_panel(s, lang, regions), id=ids.FILTER_COLLAPSE, is_open=True,
+            dbc.Col(dbc.Collapse(filter_panel(s, lang, regions), id=ids.FILTER_COLLAPSE, is_open=False,
                                  className="d-lg-block"), xs=12, lg=3, className="mb-3"),
             dbc.Col([
                 html.Div(id=ids.PERIOD_NOTE, className="text-muted small mb-2"),
