@@ -15,6 +15,7 @@ from flask import send_from_directory
 from flask_caching import Cache
 
 from kmzb.api import create_api
+from kmzb.security import harden
 from kmzb.config import Settings, get_settings
 from kmzb.gateway import DataGateway
 
@@ -52,6 +53,7 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
     server.extensions["kmzb_settings"] = settings
     server.extensions["kmzb_regions"] = gateway.regions
     server.register_blueprint(create_api())
+    harden(server, settings, gateway.meta)
 
     @server.get("/vendor/bootstrap.min.css")
     def bootstrap_css():

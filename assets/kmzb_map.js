@@ -32,7 +32,7 @@ window.kmzb = Object.assign({}, window.kmzb, {
     if (e.c === "x") {
       lines.push((h.t_few || "too few resolved reports") + " (" + (h.t_count || "n") + ": " + (e.n == null ? 0 : e.n) + ")");
     } else if (e.c === "-" || e.c === "") {
-      lines.push(h.t_nodata || "no data");
+      lines.push(e.v === "<5" ? "<5" : (h.t_nodata || "no data"));
     } else {
       lines.push((h.t_metric || "") + ": <b>" + (e.v == null ? "–" : e.v) + "</b>");
       lines.push((h.t_count || "n") + ": " + (e.n == null ? 0 : e.n));

@@ -18,6 +18,7 @@ from dashboard import figures, ids
 from dashboard.i18n import category_label, fmt_date, fmt_dec, fmt_int, fmt_pct, fmt_signed_pct, translator
 from dashboard.state import ViewState, filters_for, from_query, map_scope
 from kmzb.filters import Filters
+from kmzb.gateway import request_audience
 from kmzb.queries import previous_period
 
 # viridis, 5 classes, light = low (colour-blind safe)
@@ -26,6 +27,7 @@ NODATA = "#d9d9d9"
 FEW = "#f4f4f4"
 MIN_RESOLVED_MAP = 20
 MIN_RESOLVED_RANK = 30
+SMALL_TEXT = "<5"
 
 
 def _dates(gw) -> tuple[date | None, date | None]:
@@ -71,21 +73,21 @@ def map_hideout(table: pd.DataFrame, metric: str, scope: str, selected: str, lan
     in_scope = table["teryt"].str.startswith(scope).to_numpy() if scope else np.ones(len(table), bool)
     if metric == "rate":
         raw = table["confirmation_rate"].to_numpy(dtype=float)
-        few = (table["resolved"].to_numpy() < MIN_RESOLVED_MAP)
-        count = table["resolved"].to_numpy()
+        count = table["resolved"].to_numpy(dtype=float, na_value=np.nan)
+        few = np.nan_to_num(count, nan=0) < MIN_RESOLVED_MAP
         shown = [None if (f or not np.isfinite(x)) else round(float(x) * 100, 1) for x, f in zip(raw, few)]
         fmt = lambda x: fmt_pct(x, lang)  # noqa: E731
     elif metric == "per10k":
         raw = table["reports_per_10k"].to_numpy(dtype=float)
         few = np.zeros(len(table), bool)
-        count = table["reports"].to_numpy()
+        count = table["reports"].to_numpy(dtype=float, na_value=np.nan)
         shown = [None if not np.isfinite(x) else round(float(x), 2) for x in raw]
         fmt = lambda x: fmt_dec(x, lang, 2)  # noqa: E731
     else:
-        raw = table["reports"].to_numpy(dtype=float)
+        raw = table["reports"].to_numpy(dtype=float, na_value=np.nan)
         few = np.zeros(len(table), bool)
-        count = table["reports"].to_numpy()
-        shown = [int(x) for x in raw]
+        count = table["reports"].to_numpy(dtype=float, na_value=np.nan)
+        shown = [None if not np.isfinite(x) else int(x) for x in raw]
         fmt = lambda x: fmt_int(x, lang)  # noqa: E731
     values = np.where(in_scope & ~few, raw, np.nan)
     cls, bins = classify(values)
@@ -97,8 +99,10 @@ def map_hideout(table: pd.DataFrame, metric: str, scope: str, selected: str, lan
         label_val = [None if v is None else fmt_pct(v / 100, lang) for v in shown]
     else:
         label_val = [None if v is None else fmt(v) for v in shown]
+    small = np.isnan(count)  # public cells with 1-4 reports of hidden categories only
+    label_val = [SMALL_TEXT if sm else v for v, sm in zip(label_val, small)]
     hideout = {
-        "cls": "".join(chars), "val": label_val, "n": [int(x) for x in count],
+        "cls": "".join(chars), "val": label_val, "n": [None if np.isnan(x) else int(x) for x in count],
         "colors": colors, "nodata": NODATA, "few": FEW, "scope": scope, "selected": selected,
         "t_metric": {"rate": _("Confirmation rate"), "per10k": _("Reports per 10,000 inhabitants"),
                      "reports": _("Reports")}[metric],
@@ -127,11 +131,16 @@ def legend_component(legend: list, title: str) -> list:
 
 # ---------------------------------------------------------------- KPIs
 
-def kpis(gw, f: Filters, compare: str, lang: str) -> dict:
+def kpis(gw, f: Filters, compare: str, lang: str, audience: str = "public") -> dict:
     _ = translator(lang)
-    cur = gw.totals(f)
+    cur = gw.totals(f, audience)
     out = {}
+    if cur["small"]:
+        few = [SMALL_TEXT, html.Div(_("fewer than 5 reports: not shown publicly"), className="kpi-sub")]
+        return {"reports": few, "rate": ["–"], "pending": ["–"], "change": ["–"], "speed": ["–"]}
     out["reports"] = [fmt_int(cur["reports"], lang)]
+    if cur["suppressed"]:
+        out["reports"].append(html.Div(_("small counts of sensitive categories left out"), className="kpi-sub"))
     if cur["confirmation_rate"] is None:
         out["rate"] = ["–", html.Div(_("no data"), className="kpi-sub")]
     else:
@@ -142,9 +151,10 @@ def kpis(gw, f: Filters, compare: str, lang: str) -> dict:
     out["pending"] = [fmt_int(cur["pending"], lang), html.Div(fmt_pct(share, lang), className="kpi-sub")]
     if f.date_from and f.date_to:
         pf = previous_period(f, compare)
-        prev = gw.totals(pf)
-        delta = cur["reports"] - prev["reports"]
-        pct = delta / prev["reports"] if prev["reports"] else None
+        prev = gw.totals(pf, audience)
+        prev_n = prev["reports"] or 0
+        delta = cur["reports"] - prev_n
+        pct = delta / prev_n if prev_n else None
         out["change"] = [fmt_signed_pct(pct, lang) if pct is not None else "–", html.Div(
             f"{'+' if delta >= 0 else ''}{fmt_int(delta, lang)} · " + _("vs {period}").format(
                 period=f"{fmt_date(pf.date_from, lang)} – {fmt_date(pf.date_to, lang)}"), className="kpi-sub")]
@@ -184,15 +194,16 @@ def overview(gw, search: str | None, lang: str | None = None) -> dict:
     _ = translator(lang)
     f = view_filters(gw, s)
     level, scope = map_scope(s)
+    aud = request_audience()
     map_filters = f.replace(teryt=None)
-    table_all = gw.districts(map_filters, level)
+    table_all = gw.districts(map_filters, level, aud)
     hideout, legend = map_hideout(table_all, s.metric, scope, s.teryt, lang)
     title = {"rate": _("Confirmation rate"), "per10k": _("Reports per 10,000 inhabitants"),
              "reports": _("Reports")}[s.metric]
-    k = kpis(gw, f, s.compare, lang)
+    k = kpis(gw, f, s.compare, lang, aud)
     # table: the districts of the drawn level inside the selection
     table_filters = f.replace(teryt=scope or None)
-    rows = gw.district_table(table_filters, level, s.compare)
+    rows = gw.district_table(table_filters, level, s.compare, aud)
     rows = rows.assign(top_category_label=rows["top_category"].map(
         lambda c: category_label(c, lang) if isinstance(c, str) else None))
     meta = gw.meta()
@@ -229,14 +240,15 @@ def charts(gw, search: str | None) -> dict:
     f = view_filters(gw, s)
     interval = interval_for(f)
     level, scope = map_scope(s)
-    ranked = gw.districts(f.replace(teryt=scope or None), level).merge(
+    aud = request_audience()
+    ranked = gw.districts(f.replace(teryt=scope or None), level, aud).merge(
         gw.districts_table(level)[["teryt", "label"]], on="teryt", how="left")
     return {
-        "timeline": figures.timeline(gw.timeseries(f, interval), lang, interval),
-        "categories": figures.confirmation_by_category(gw.categories(f), lang),
+        "timeline": figures.timeline(gw.timeseries(f, interval, aud), lang, interval),
+        "categories": figures.confirmation_by_category(gw.categories(f, aud), lang),
         "ranked": figures.ranked_districts(ranked, lang, min_resolved=MIN_RESOLVED_RANK),
-        "speed": figures.verification_speed(gw.verification_speed(f, interval), lang),
-        "heatmap": figures.week_heatmap(gw.week_heatmap(f), lang),
+        "speed": figures.verification_speed(gw.verification_speed(f, interval, aud), lang),
+        "heatmap": figures.week_heatmap(gw.week_heatmap(f, aud), lang),
     }
 
 

@@ -152,7 +152,9 @@ def map_card(s: ViewState, lang: str, tiles_url: str, tiles_attribution: str) ->
 def table_card(lang: str) -> dbc.Card:
     _ = translator(lang)
     pct = {"function": "d3.format('.1%')(params.value)"}
-    num = {"function": "params.value == null ? '–' : d3.format(',')(params.value)"}
+    # public cells holding only 1-4 reports of hidden categories come empty and flagged: "<5"
+    num = {"function": "params.value == null ? (params.data && params.data.suppressed ? '<5' : '–')"
+                       " : d3.format(',')(params.value)"}
     cols = [
         {"field": "teryt", "headerName": _("TERYT"), "pinned": "left", "width": 100},
         {"field": "name", "headerName": _("Name"), "pinned": "left", "width": 170},

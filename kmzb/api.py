@@ -9,13 +9,14 @@ import pandas as pd
 from flask import Blueprint, Response, current_app, jsonify, request
 from werkzeug.exceptions import HTTPException
 
+from .gateway import request_audience
 from .filters import FORMATS, INTERVALS, LEVELS, BadInput, parse_choice, parse_filters
 from .store import NoDataError, StoreError
 
 log = logging.getLogger(__name__)
 
 DISTRICT_COLUMNS = ["teryt", "name", "population", "reports", "confirmed", "unconfirmed", "pending", "resolved",
-                    "confirmation_rate", "ci_low", "ci_high", "reports_per_10k"]
+                    "confirmation_rate", "ci_low", "ci_high", "reports_per_10k", "suppressed"]
 # with compare=previous|year: the dashboard table's columns
 TABLE_COLUMNS = DISTRICT_COLUMNS + ["reports_previous", "change", "change_pct", "top_category",
                                     "median_days_to_verification"]
@@ -110,9 +111,9 @@ def create_api() -> Blueprint:
             compare = parse_choice("compare", compare, COMPARES, "previous")
             if not (f.date_from and f.date_to):
                 raise BadInput("'compare' needs both 'from' and 'to'")
-            df = gateway().district_table(f, level, compare)[TABLE_COLUMNS]
+            df = gateway().district_table(f, level, compare, request_audience())[TABLE_COLUMNS]
         else:
-            df = gateway().districts(f, level)[DISTRICT_COLUMNS]
+            df = gateway().districts(f, level, request_audience())[DISTRICT_COLUMNS]
         return _respond(df, fmt, f"districts_{level}", {"level": level, "filters": _fq(f)})
 
     @bp.get("/categories")
@@ -120,7 +121,7 @@ def create_api() -> Blueprint:
         _check_params("categories")
         fmt = parse_choice("format", request.args.get("format"), FORMATS, "json")
         f = parse_filters(request.args)
-        return _respond(gateway().categories(f), fmt, "categories", {"filters": _fq(f)})
+        return _respond(gateway().categories(f, request_audience()), fmt, "categories", {"filters": _fq(f)})
 
     @bp.get("/timeseries")
     def timeseries():
@@ -128,7 +129,7 @@ def create_api() -> Blueprint:
         interval = parse_choice("interval", request.args.get("interval"), INTERVALS, "month")
         fmt = parse_choice("format", request.args.get("format"), FORMATS, "json")
         f = parse_filters(request.args)
-        return _respond(gateway().timeseries(f, interval), fmt, f"timeseries_{interval}",
+        return _respond(gateway().timeseries(f, interval, request_audience()), fmt, f"timeseries_{interval}",
                         {"interval": interval, "filters": _fq(f)})
 
     @bp.get("/meta")

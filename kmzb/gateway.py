@@ -17,10 +17,23 @@ import pandas as pd
 from . import queries
 from .config import Settings
 from .filters import Filters
+from .queries import PUBLIC
 from .geo import districts as geo_districts
 from .store import Store
 
 log = logging.getLogger(__name__)
+
+
+def request_audience() -> str:
+    """'police' for a logged-in police user of this request, else 'public' (the default)."""
+    try:
+        from .auth import audience
+    except ImportError:
+        return PUBLIC
+    try:
+        return audience()
+    except Exception:  # no request, no login manager: the safe answer
+        return PUBLIC
 
 
 class DataGateway:
@@ -59,38 +72,41 @@ class DataGateway:
         return geo_districts(self.settings.geo_dir, level)
 
     # ------------------------------------------------------------------ data functions
-    def districts(self, f: Filters, level: str) -> pd.DataFrame:
+    def districts(self, f: Filters, level: str, audience: str = PUBLIC) -> pd.DataFrame:
         table = self.districts_table(level)
-        return self._memo("districts", (f, level), lambda cur: queries.district_counts(cur, f, level, table))
+        return self._memo("districts", (f, level, audience),
+                          lambda cur: queries.district_counts(cur, f, level, table, audience))
 
-    def categories(self, f: Filters) -> pd.DataFrame:
-        return self._memo("categories", (f,), lambda cur: queries.category_counts(cur, f))
+    def categories(self, f: Filters, audience: str = PUBLIC) -> pd.DataFrame:
+        return self._memo("categories", (f, audience), lambda cur: queries.category_counts(cur, f, audience))
 
-    def timeseries(self, f: Filters, interval: str) -> pd.DataFrame:
-        return self._memo("timeseries", (f, interval), lambda cur: queries.timeseries(cur, f, interval))
+    def timeseries(self, f: Filters, interval: str, audience: str = PUBLIC) -> pd.DataFrame:
+        return self._memo("timeseries", (f, interval, audience),
+                          lambda cur: queries.timeseries(cur, f, interval, audience))
 
     def meta(self) -> dict:
         return self._memo("meta", (), queries.meta)
 
-    def totals(self, f: Filters) -> dict:
-        return self._memo("totals", (f,), lambda cur: queries.totals(cur, f))
+    def totals(self, f: Filters, audience: str = PUBLIC) -> dict:
+        return self._memo("totals", (f, audience), lambda cur: queries.totals(cur, f, audience))
 
-    def verification_speed(self, f: Filters, interval: str) -> pd.DataFrame:
-        return self._memo("verification", (f, interval), lambda cur: queries.verification_speed(cur, f, interval))
+    def verification_speed(self, f: Filters, interval: str, audience: str = PUBLIC) -> pd.DataFrame:
+        return self._memo("verification", (f, interval, audience),
+                          lambda cur: queries.verification_speed(cur, f, interval, audience))
 
-    def week_heatmap(self, f: Filters) -> pd.DataFrame:
-        return self._memo("heatmap", (f,), lambda cur: queries.week_heatmap(cur, f))
+    def week_heatmap(self, f: Filters, audience: str = PUBLIC) -> pd.DataFrame:
+        return self._memo("heatmap", (f, audience), lambda cur: queries.week_heatmap(cur, f, audience))
 
-    def district_table(self, f: Filters, level: str, compare: str | None) -> pd.DataFrame:
+    def district_table(self, f: Filters, level: str, compare: str | None, audience: str = PUBLIC) -> pd.DataFrame:
         """The districts rows plus change against the comparison period, the top category and
         the median days to verification (the dashboard's table and its CSV)."""
         def run(cur):
-            base = queries.district_counts(cur, f, level, self.districts_table(level))
-            extras = queries.district_extras(cur, f, level)
+            base = queries.district_counts(cur, f, level, self.districts_table(level), audience)
+            extras = queries.district_extras(cur, f, level, audience)
             out = base.merge(extras, on="teryt", how="left")
             if compare and f.date_from and f.date_to:
                 prev = queries.district_counts(cur, queries.previous_period(f, compare), level,
-                                               self.districts_table(level))
+                                               self.districts_table(level), audience)
                 out["reports_previous"] = prev["reports"].to_numpy()
                 out["change"] = out["reports"] - out["reports_previous"]
                 with np.errstate(divide="ignore", invalid="ignore"):
@@ -101,7 +117,7 @@ class DataGateway:
                 out["change"] = pd.NA
                 out["change_pct"] = np.nan
             return out
-        return self._memo("district_table", (f, level, compare), run)
+        return self._memo("district_table", (f, level, compare, audience), run)
 
     # ------------------------------------------------------------------ map geometry (static files)
     def map_manifest(self) -> dict:
@@ -137,3 +153,27 @@ class DataGateway:
         """Every district's (teryt, label), for the region picker."""
         return {lvl: list(zip(t["teryt"], t["label"])) for lvl in ("voivodeship", "powiat", "gmina")
                 for t in [self.districts_table(lvl)]}
+
+    # ------------------------------------------------------------------ police only (personal data)
+    # Individual reports and the reporters' descriptions. Callers check
+    # kmzb.auth.audience() == "police" first; never expose these through the public API.
+    def police_points(self, f: Filters, limit: int = 50_000) -> dict:
+        from . import police
+
+        return self._memo("police_points", (f, limit), lambda cur: police.points(cur, f, limit))
+
+    def police_report(self, objectid: int) -> dict | None:
+        from . import police
+
+        cur, _ = self.store.cursor()
+        return police.report_detail(cur, objectid)  # not memoized: one row, and a description
+
+    def police_units(self, f: Filters) -> pd.DataFrame:
+        from . import police
+
+        return self._memo("police_units", (f,), lambda cur: police.unit_workload(cur, f))
+
+    def police_rows(self, f: Filters, limit: int = 200_000) -> pd.DataFrame:
+        from . import police
+
+        return self._memo("police_rows", (f, limit), lambda cur: police.report_rows(cur, f, limit))

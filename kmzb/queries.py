@@ -27,8 +27,30 @@ def _literal(v: str) -> str:
     return "'" + v.replace("'", "''") + "'"
 
 
-def where(f: Filters) -> tuple[str, list]:
+PUBLIC, POLICE = "public", "police"
+AUDIENCES = (PUBLIC, POLICE)
+SMALL = 5  # public cells counting 1-4 reports of hidden categories show "<5"
+
+
+def _codes(visibility: str) -> list[str]:
+    return [c.code for c in reference.categories() if c.public_visibility == visibility]
+
+
+def _in(col: str, values: list[str]) -> str:
+    return f"{col} IN ({', '.join(_literal(v) for v in values)})" if values else "FALSE"
+
+
+def hidden_sql() -> str:
+    return _in("category", _codes("hidden"))
+
+
+def where(f: Filters, audience: str = PUBLIC) -> tuple[str, list]:
+    """SQL filter for the filters; for the public, `confirmed-only` categories count only once confirmed."""
+    if audience not in AUDIENCES:
+        raise ValueError(f"unknown audience {audience!r}")
     parts, params = ["TRUE"], []
+    if audience == PUBLIC and _codes("confirmed-only"):
+        parts.append(f"NOT ({_in('category', _codes('confirmed-only'))} AND outcome <> 'confirmed')")
     if f.date_from:
         parts.append("created_date >= ?")
         params.append(f.date_from)
@@ -47,6 +69,30 @@ def where(f: Filters) -> tuple[str, list]:
     return " AND ".join(parts), params
 
 
+def grouped_counts(cur, f: Filters, key_sql: str, audience: str) -> pd.DataFrame:
+    """Counts per group, with the public rule for hidden categories applied per cell and per
+    hidden category: a cell's reports of a hidden category are counted only where there are at
+    least 5 of them; with 1-4 they are left out and the cell is flagged `suppressed`, and a
+    cell holding nothing else is `small` (shown as "<5", counts empty). Deciding per category
+    keeps totals consistent with the per-category rows (no recovery by subtraction)."""
+    w, params = where(f, audience)
+    threshold = SMALL if audience == PUBLIC else 0
+    keep = f"(NOT hidden OR reports >= {threshold})"
+    return cur.execute(f"""
+        WITH cells AS (
+            SELECT {key_sql} AS k, {hidden_sql()} AS hidden,
+                   CASE WHEN {hidden_sql()} THEN category END AS hidden_category, {COUNT_SQL}
+            FROM reports WHERE {w} GROUP BY 1, 2, 3)
+        SELECT k,
+               sum(reports) FILTER (WHERE {keep}) AS reports,
+               sum(confirmed) FILTER (WHERE {keep}) AS confirmed,
+               sum(unconfirmed) FILTER (WHERE {keep}) AS unconfirmed,
+               sum(pending) FILTER (WHERE {keep}) AS pending,
+               bool_or(hidden AND reports < {threshold}) AS suppressed,
+               bool_or(hidden AND reports < {threshold}) AND coalesce(sum(reports) FILTER (WHERE NOT hidden), 0) = 0 AS small
+        FROM cells GROUP BY 1""", params).df()
+
+
 def with_rates(df: pd.DataFrame) -> pd.DataFrame:
     for c in ("reports", "confirmed", "unconfirmed", "pending"):
         df[c] = df[c].fillna(0).astype("int64")
@@ -55,14 +101,21 @@ def with_rates(df: pd.DataFrame) -> pd.DataFrame:
     df["confirmation_rate"] = np.round(rate, 4)
     df["ci_low"] = np.round(low, 4)
     df["ci_high"] = np.round(high, 4)
+    if "small" in df:
+        small = df["small"].fillna(False).astype(bool)
+        df["suppressed"] = df["suppressed"].fillna(False).astype(bool)
+        df = df.drop(columns="small")
+        if small.any():
+            cols = ["reports", "confirmed", "unconfirmed", "pending", "resolved"]
+            df[cols] = df[cols].astype("Int64")
+            df.loc[small, cols] = pd.NA
+            df.loc[small, ["confirmation_rate", "ci_low", "ci_high"]] = np.nan
     return df
 
 
-def district_counts(cur, f: Filters, level: str, districts: pd.DataFrame) -> pd.DataFrame:
+def district_counts(cur, f: Filters, level: str, districts: pd.DataFrame, audience: str = PUBLIC) -> pd.DataFrame:
     """One row per district of the level (zeros included), restricted to the teryt filter."""
-    col = LEVEL_COLUMN[level]
-    w, params = where(f)
-    counts = cur.execute(f"SELECT {col} AS teryt, {COUNT_SQL} FROM reports WHERE {w} GROUP BY 1", params).df()
+    counts = grouped_counts(cur, f, LEVEL_COLUMN[level], audience).rename(columns={"k": "teryt"})
     base = districts[["teryt", "name", "population"]]
     if f.teryt:
         n = LEVEL_DIGITS[level]
@@ -74,28 +127,25 @@ def district_counts(cur, f: Filters, level: str, districts: pd.DataFrame) -> pd.
     out = with_rates(out)
     with np.errstate(divide="ignore", invalid="ignore"):
         out["reports_per_10k"] = np.round(out["reports"] / out["population"] * 10_000, 2)
-    cols = ["teryt", "name", "population", *COUNTS, "confirmation_rate", "ci_low", "ci_high", "reports_per_10k"]
+    cols = ["teryt", "name", "population", *COUNTS, "confirmation_rate", "ci_low", "ci_high", "reports_per_10k",
+            "suppressed"]
     return out[cols].reset_index(drop=True)
 
 
-def category_counts(cur, f: Filters) -> pd.DataFrame:
-    w, params = where(f)
-    counts = cur.execute(f"SELECT category::VARCHAR AS code, {COUNT_SQL} FROM reports WHERE {w} GROUP BY 1",
-                         params).df()
+def category_counts(cur, f: Filters, audience: str = PUBLIC) -> pd.DataFrame:
+    counts = grouped_counts(cur, f, "category::VARCHAR", audience).rename(columns={"k": "code"})
     base = pd.DataFrame([(c.code, c.label_pl, c.label_en, c.group) for c in reference.categories()],
                         columns=["code", "label_pl", "label_en", "group"])
     if f.categories:
         base = base[base["code"].isin(f.categories)]
     out = with_rates(base.merge(counts, on="code", how="left"))
-    cols = ["code", "label_pl", "label_en", "group", *COUNTS, "confirmation_rate", "ci_low", "ci_high"]
+    cols = ["code", "label_pl", "label_en", "group", *COUNTS, "confirmation_rate", "ci_low", "ci_high", "suppressed"]
     return out[cols].reset_index(drop=True)
 
 
-def timeseries(cur, f: Filters, interval: str) -> pd.DataFrame:
-    w, params = where(f)
-    counts = cur.execute(
-        f"SELECT date_trunc('{interval}', created_date)::DATE AS period, {COUNT_SQL} "
-        f"FROM reports WHERE {w} GROUP BY 1 ORDER BY 1", params).df()
+def timeseries(cur, f: Filters, interval: str, audience: str = PUBLIC) -> pd.DataFrame:
+    counts = grouped_counts(cur, f, f"date_trunc('{interval}', created_date)::DATE", audience).rename(
+        columns={"k": "period"})
     lo, hi = date_range(cur)
     start = f.date_from or lo
     end = f.date_to or hi
@@ -113,7 +163,7 @@ def timeseries(cur, f: Filters, interval: str) -> pd.DataFrame:
     counts["period"] = pd.to_datetime(counts["period"]).dt.date
     out = with_rates(base.merge(counts, on="period", how="left"))
     out["period"] = out["period"].map(lambda d: d.isoformat())
-    return out[["period", *COUNTS, "confirmation_rate", "ci_low", "ci_high"]]
+    return out[["period", *COUNTS, "confirmation_rate", "ci_low", "ci_high", "suppressed"]]
 
 
 def date_range(cur):
@@ -151,30 +201,47 @@ def previous_period(f: Filters, mode: str = "previous") -> Filters:
     return f.replace(date_from=f.date_from - timedelta(days=length), date_to=f.date_to - timedelta(days=length))
 
 
-def totals(cur, f: Filters) -> dict:
-    """Headline numbers for the KPI cards."""
-    w, params = where(f)
-    row = cur.execute(f"""SELECT {COUNT_SQL},
-            count(*) FILTER (WHERE status = 'potwierdzone-wyeliminowane') AS eliminated,
-            median(epoch(resolved_at - created_at) / 86400.0) FILTER (WHERE observed_pending AND resolved_at IS NOT NULL) AS median_days
-        FROM reports WHERE {w}""", params).fetchone()
-    reports, confirmed, unconfirmed, pending, eliminated, median_days = row
-    resolved = confirmed + unconfirmed
-    rate, low, high = wilson([confirmed], [resolved])
+def totals(cur, f: Filters, audience: str = PUBLIC) -> dict:
+    """Headline numbers for the KPI cards (the public rule for hidden categories applies)."""
+    g = with_rates(grouped_counts(cur, f, "1", audience))
+    w, params = where(f, audience)
+    extra = f" AND NOT ({hidden_sql()})" if audience == PUBLIC else ""
+    eliminated, median_days = cur.execute(f"""SELECT
+            count(*) FILTER (WHERE status = 'potwierdzone-wyeliminowane'),
+            median(epoch(resolved_at - created_at) / 86400.0) FILTER (WHERE observed_pending AND resolved_at IS NOT NULL)
+        FROM reports WHERE {w}{extra}""", params).fetchone()
+    if g.empty:
+        g = with_rates(pd.DataFrame({"reports": [0], "confirmed": [0], "unconfirmed": [0], "pending": [0],
+                                     "suppressed": [False], "small": [False]}))
+    r = g.iloc[0]
+    small = pd.isna(r["reports"])
+    num = lambda v: None if pd.isna(v) else int(v)  # noqa: E731
+    reports, confirmed, unconfirmed, pending, resolved = (num(r[c]) for c in COUNTS)
+    rate, low, high = wilson([confirmed or 0], [resolved or 0])
+    resolved_n = resolved or 0
     return {
-        "reports": int(reports), "confirmed": int(confirmed), "unconfirmed": int(unconfirmed),
-        "pending": int(pending), "resolved": int(resolved), "eliminated": int(eliminated),
-        "confirmation_rate": None if resolved == 0 else round(float(rate[0]), 4),
-        "ci_low": None if resolved == 0 else round(float(low[0]), 4),
-        "ci_high": None if resolved == 0 else round(float(high[0]), 4),
+        "reports": reports, "confirmed": confirmed, "unconfirmed": unconfirmed,
+        "pending": pending, "resolved": resolved, "eliminated": int(eliminated),
+        "suppressed": bool(r["suppressed"]), "small": bool(small),
+        "confirmation_rate": None if resolved_n == 0 else round(float(rate[0]), 4),
+        "ci_low": None if resolved_n == 0 else round(float(low[0]), 4),
+        "ci_high": None if resolved_n == 0 else round(float(high[0]), 4),
         "median_days_to_verification": None if median_days is None else round(float(median_days), 2),
     }
 
 
-def district_extras(cur, f: Filters, level: str) -> pd.DataFrame:
+def _public_where(f: Filters, audience: str) -> tuple[str, list]:
+    """The filter, and for the public without hidden categories (for tables that are not counts)."""
+    w, params = where(f, audience)
+    if audience == PUBLIC:
+        w += f" AND NOT ({hidden_sql()})"
+    return w, params
+
+
+def district_extras(cur, f: Filters, level: str, audience: str = PUBLIC) -> pd.DataFrame:
     """Per district: the most reported category and the median days to verification."""
     col = LEVEL_COLUMN[level]
-    w, params = where(f)
+    w, params = _public_where(f, audience)
     return cur.execute(f"""
         WITH c AS (SELECT {col} AS teryt, category::VARCHAR AS category, count(*) AS n
                    FROM reports WHERE {w} GROUP BY 1, 2),
@@ -186,7 +253,7 @@ def district_extras(cur, f: Filters, level: str) -> pd.DataFrame:
         FROM top LEFT JOIN ver USING (teryt)""", params + params).df()
 
 
-def verification_speed(cur, f: Filters, interval: str) -> pd.DataFrame:
+def verification_speed(cur, f: Filters, interval: str, audience: str = PUBLIC) -> pd.DataFrame:
     """Per period of creation: share read within 2 days and verified within 5 days.
 
     Only reports that can be judged count: old enough (created at least 2 / 5 days before
@@ -195,7 +262,7 @@ def verification_speed(cur, f: Filters, interval: str) -> pd.DataFrame:
     snapshot) carry only an upper bound and are left out: periods before the history
     starts show no value rather than a wrong one.
     """
-    w, params = where(f)
+    w, params = _public_where(f, audience)
     df = cur.execute(f"""
         WITH edge AS (SELECT max(modified_at) AS t FROM reports)
         SELECT date_trunc('{interval}', created_date)::DATE AS period,
@@ -215,10 +282,11 @@ def verification_speed(cur, f: Filters, interval: str) -> pd.DataFrame:
     return df
 
 
-def week_heatmap(cur, f: Filters) -> pd.DataFrame:
+def week_heatmap(cur, f: Filters, audience: str = PUBLIC) -> pd.DataFrame:
     """Reports by day of week x time of day (from Dni_tygodnia, Pora_dnia). A report naming
-    several days or times counts in each; reports naming none are left out."""
-    w, params = where(f)
+    several days or times counts in each; reports naming none are left out (and, for the
+    public, hidden categories)."""
+    w, params = _public_where(f, audience)
     masks = cur.execute(f"""SELECT days_mask, times_mask, count(*) AS n FROM reports
         WHERE {w} AND days_mask > 0 AND times_mask > 0 GROUP BY 1, 2""", params).fetchall()
     grid = np.zeros((len(reference.DAYS), len(reference.TIMES_OF_DAY)), dtype=np.int64)
