@@ -195,15 +195,14 @@ def overview(gw, search: str | None, lang: str | None = None) -> dict:
     f = view_filters(gw, s)
     level, scope = map_scope(s)
     aud = request_audience()
-    map_filters = f.replace(teryt=None)
-    table_all = gw.districts(map_filters, level, aud)
+    # one query serves the map (every district of the level) and the table (those in the selection)
+    table_all = gw.district_table(f.replace(teryt=None), level, s.compare, aud)
     hideout, legend = map_hideout(table_all, s.metric, scope, s.teryt, lang)
     title = {"rate": _("Confirmation rate"), "per10k": _("Reports per 10,000 inhabitants"),
              "reports": _("Reports")}[s.metric]
     k = kpis(gw, f, s.compare, lang, aud)
-    # table: the districts of the drawn level inside the selection
-    table_filters = f.replace(teryt=scope or None)
-    rows = gw.district_table(table_filters, level, s.compare, aud)
+    # table: the districts of the drawn level inside the selection (same numbers as the API with teryt=scope)
+    rows = table_all[table_all["teryt"].str.startswith(scope)] if scope else table_all
     rows = rows.assign(top_category_label=rows["top_category"].map(
         lambda c: category_label(c, lang) if isinstance(c, str) else None))
     meta = gw.meta()
@@ -230,7 +229,14 @@ def viewport_for(gw, search: str | None, last_scope: str | None):
     return {"bounds": gw.bounds(scope), "transition": "flyToBounds"}, scope
 
 
+TABLE_FIELDS = ["teryt", "name", "population", "reports", "reports_per_10k", "confirmed", "resolved", "pending",
+                "confirmation_rate", "ci_low", "ci_high", "change", "change_pct", "top_category_label",
+                "median_days_to_verification", "suppressed"]
+
+
 def records(df: pd.DataFrame) -> list[dict]:
+    """The grid's rows: only the fields it shows (the CSV comes from the server, in full)."""
+    df = df[[c for c in TABLE_FIELDS if c in df.columns]]
     return df.astype(object).where(df.notna(), None).to_dict(orient="records")
 
 
@@ -241,14 +247,19 @@ def charts(gw, search: str | None) -> dict:
     interval = interval_for(f)
     level, scope = map_scope(s)
     aud = request_audience()
-    ranked = gw.districts(f.replace(teryt=scope or None), level, aud).merge(
-        gw.districts_table(level)[["teryt", "label"]], on="teryt", how="left")
+    def ranked():
+        return gw.districts(f.replace(teryt=scope or None), level, aud).merge(
+            gw.districts_table(level)[["teryt", "label"]], on="teryt", how="left")
+    def fig(name, build):
+        # figures are pure functions of the data: memoized per data version like the queries
+        return gw.cached("figure:" + name, (f, interval, level, scope, lang, aud), lambda: build().to_plotly_json())
+
     return {
-        "timeline": figures.timeline(gw.timeseries(f, interval, aud), lang, interval),
-        "categories": figures.confirmation_by_category(gw.categories(f, aud), lang),
-        "ranked": figures.ranked_districts(ranked, lang, min_resolved=MIN_RESOLVED_RANK),
-        "speed": figures.verification_speed(gw.verification_speed(f, interval, aud), lang),
-        "heatmap": figures.week_heatmap(gw.week_heatmap(f, aud), lang),
+        "timeline": fig("timeline", lambda: figures.timeline(gw.timeseries(f, interval, aud), lang, interval)),
+        "categories": fig("categories", lambda: figures.confirmation_by_category(gw.categories(f, aud), lang)),
+        "ranked": fig("ranked", lambda: figures.ranked_districts(ranked(), lang, min_resolved=MIN_RESOLVED_RANK)),
+        "speed": fig("speed", lambda: figures.verification_speed(gw.verification_speed(f, interval, aud), lang)),
+        "heatmap": fig("heatmap", lambda: figures.week_heatmap(gw.week_heatmap(f, aud), lang)),
     }
 
 

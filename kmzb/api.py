@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import json
 import logging
-import math
 
 import pandas as pd
 from flask import Blueprint, Response, current_app, jsonify, request
@@ -52,13 +52,6 @@ def _check_params(endpoint: str) -> None:
             raise BadInput(f"parameter '{name}' given more than once")
 
 
-def _records(df: pd.DataFrame) -> list[dict]:
-    out = df.astype(object).where(df.notna(), None).to_dict(orient="records")
-    for row in out:
-        for k, v in row.items():
-            if isinstance(v, float) and math.isnan(v):
-                row[k] = None
-    return out
 
 
 def _respond(df: pd.DataFrame, fmt: str, name: str, extra: dict | None = None):
@@ -66,8 +59,10 @@ def _respond(df: pd.DataFrame, fmt: str, name: str, extra: dict | None = None):
         body = df.to_csv(index=False, lineterminator="\n")
         return Response(body, mimetype="text/csv; charset=utf-8",
                         headers={"Content-Disposition": f'attachment; filename="kmzb_{name}.csv"'})
-    payload = {"data_version": gateway().version(), **(extra or {}), "rows": _records(df)}
-    return jsonify(payload)
+    head = json.dumps({"data_version": gateway().version(), **(extra or {})}, ensure_ascii=False)
+    # pandas writes the rows in C (NaN/NA -> null), far faster than dicts through jsonify
+    rows = df.to_json(orient="records", force_ascii=False, double_precision=10, date_format="iso")
+    return Response(head[:-1] + ', "rows": ' + rows + "}", mimetype="application/json")
 
 
 def create_api() -> Blueprint:

@@ -68,6 +68,10 @@ class DataGateway:
             log.warning("cache set failed: %s", e)
         return value
 
+    def cached(self, name: str, args: tuple, fn: Callable[[], object]):
+        """Memoize any pure function of the served data (e.g. a figure) by data version."""
+        return self._memo(name, args, lambda _cur: fn())
+
     def districts_table(self, level: str) -> pd.DataFrame:
         return geo_districts(self.settings.geo_dir, level)
 

@@ -185,6 +185,15 @@ def apply_extract(con, ex: Extract, geo, *, force: bool, run_id: str, version: s
     return res
 
 
+def write_meta_stats(con) -> None:
+    """Headline facts of the snapshot, stored once so that readers need not scan for them."""
+    con.execute("""INSERT OR REPLACE INTO meta
+        SELECT unnest(['reports', 'date_from', 'date_to', 'last_modified', 'last_ingest']),
+               unnest([count(*)::VARCHAR, min(created_date)::VARCHAR, max(created_date)::VARCHAR,
+                       max(modified_at)::VARCHAR, (SELECT max(finished_at) FROM ingest_files)::VARCHAR])
+        FROM reports""")
+
+
 def _write_rejects(path: Path, frames: list[pd.DataFrame]) -> Path | None:
     frames = [f for f in frames if len(f)]
     if not frames:
@@ -235,6 +244,7 @@ def run_ingest(settings: Settings, files: list[str | Path], *, force: bool = Fal
                 say(_summary_line(res))
             if any(r.error is None for r in results):
                 reports = con.execute("SELECT count(*) FROM reports").fetchone()[0]
+                write_meta_stats(con)
                 store.publish(version, tmp, con)
                 published = True
             else:

@@ -172,18 +172,23 @@ def date_range(cur):
 
 
 def meta(cur) -> dict:
+    """The snapshot's headline facts (stored at publish time; computed for older snapshots)."""
     m = dict(cur.execute("SELECT key, value FROM meta").fetchall())
-    n, lo, hi, last_mod = cur.execute(
-        "SELECT count(*), min(created_date), max(created_date), max(modified_at) FROM reports").fetchone()
-    last = cur.execute("SELECT max(finished_at) FROM ingest_files").fetchone()[0]
+    if "reports" not in m:
+        n, lo, hi, last_mod = cur.execute(
+            "SELECT count(*), min(created_date), max(created_date), max(modified_at) FROM reports").fetchone()
+        last = cur.execute("SELECT max(finished_at) FROM ingest_files").fetchone()[0]
+        m.update(reports=str(n), date_from=lo and str(lo), date_to=hi and str(hi),
+                 last_modified=last_mod and str(last_mod), last_ingest=last and str(last))
+    last = m.get("last_ingest")
     return {
         "data_version": m.get("version"),
         "published_at": m.get("published_at"),
-        "last_ingest": last.isoformat(timespec="seconds") if last else None,
-        "reports": int(n),
-        "date_from": lo.isoformat() if lo else None,
-        "date_to": hi.isoformat() if hi else None,
-        "last_modified": last_mod.isoformat(sep=" ") if last_mod else None,
+        "last_ingest": last[:19].replace(" ", "T") if last else None,
+        "reports": int(m["reports"]),
+        "date_from": m.get("date_from") or None,
+        "date_to": m.get("date_to") or None,
+        "last_modified": (m.get("last_modified") or "")[:19] or None,
     }
 
 

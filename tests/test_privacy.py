@@ -102,7 +102,7 @@ def test_no_description_or_report_level_data_in_any_public_response(client):
         o = views.overview(gw, search)
         ch = views.charts(gw, search)
         bodies.append(json.dumps(o, default=str))
-        bodies.extend(pio.to_json(fig) for fig in ch.values())
+        bodies.extend(pio.to_json(fig) for fig in ch.values())  # figure dicts
     text = "\n".join(bodies)
     assert "Kowalski" not in text and "600 100 200" not in text
     assert "objectid" not in text.lower() and not re.search(r"\bopis\b", text, re.I)
