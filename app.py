@@ -53,6 +53,9 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
     server.extensions["kmzb_settings"] = settings
     server.extensions["kmzb_regions"] = gateway.regions
     server.register_blueprint(create_api())
+    from kmzb.auth import init_auth
+
+    init_auth(server, settings)  # /login, /logout, session cookie, audience()
     harden(server, settings, gateway.meta)
 
     @server.get("/vendor/bootstrap.min.css")
@@ -70,6 +73,9 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
     from dashboard.layout import serve_layout
     from callbacks import register_callbacks
 
+    from dashboard.police import validation_layout
+
+    app.validation_layout = validation_layout()  # public layout + police ids (their callbacks exist)
     app.layout = serve_layout
     register_callbacks(app)
     return app

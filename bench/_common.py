@@ -59,10 +59,16 @@ def running_server(cache: bool, cache_dir: Path | None = None):
         shutil.rmtree(cache_dir, ignore_errors=True)
         cache_dir.mkdir(parents=True)
     srv = Server(server_env(cache, cache_dir))
+    ok = False
     try:
         yield srv
+        ok = True
     finally:
         srv.stop()
+        if ok:  # keep the server log only when something went wrong
+            Path(srv.log.name).unlink(missing_ok=True)
+        else:
+            print(f"server log: {srv.log.name}", file=sys.stderr)
 
 
 def proc_mem(pid: int) -> dict:
@@ -102,3 +108,24 @@ def check(value, target, op="<=") -> bool | None:
     if value is None:
         return None
     return value <= target if op == "<=" else value >= target
+
+
+def cpu_busy(seconds: float = 2.0) -> float:
+    """Share of all CPUs busy over `seconds` (from /proc/stat): other work running on the machine."""
+    def snap():
+        vals = [int(x) for x in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+        idle = vals[3] + vals[4]
+        return idle, sum(vals)
+    i0, t0 = snap()
+    time.sleep(seconds)
+    i1, t1 = snap()
+    return round(1 - (i1 - i0) / max(1, t1 - t0), 3)
+
+
+def wait_quiet(max_wait: float, threshold: float = 0.15) -> dict:
+    """Wait (at most max_wait s) until the machine is nearly idle; returns what was seen."""
+    t = time.time()
+    busy = cpu_busy()
+    while busy > threshold and time.time() - t < max_wait:
+        busy = cpu_busy(3.0)
+    return {"cpu_busy_before": busy, "waited_s": round(time.time() - t, 1)}

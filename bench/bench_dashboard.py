@@ -86,16 +86,13 @@ def make_changes(n: int, seed: int):
     return out
 
 
-TRIGGER_INDEX = {"f-preset": 0, "f-categories": 4, "map-level": 9, "map-metric": 10}
-
-
 def new_controls(before, trigger, after, lo, hi) -> list:
     """The control values the browser sends: the old state's controls with the changed one replaced."""
-    from callbacks.sync import controls_of
+    from callbacks.sync import CONTROLS, controls_of
 
     controls = controls_of(before, lo, hi)
     wanted = controls_of(after, lo, hi)
-    i = TRIGGER_INDEX[trigger]
+    i = [cid for cid, _ in CONTROLS].index(trigger)
     controls[i] = wanted[i]
     return controls
 
@@ -364,7 +361,7 @@ class TimedCursor:
         self._timers = timers
 
     def _charge(self, dt, count):
-        label = self._timers.stack[-1] if self._timers.stack else "?"
+        label = self._timers.stack[0] if self._timers.stack else "?"
         self._timers.add(f"sql:{label}", dt, count)
 
     def execute(self, *a, **kw):
@@ -390,15 +387,24 @@ class TimedCursor:
 
 
 def instrument(gw, timers: Timers) -> None:
-    """Monkeypatch (in this process only) timers around queries, view helpers and figures."""
+    """Monkeypatch (in this process only) timers around queries, view helpers and figures.
+
+    Every function of kmzb.queries taking a cursor first is wrapped; time (and SQL) is charged to the
+    outermost one running (the one the gateway called), so nested helpers do not count twice."""
+    import inspect
+
     import callbacks.views as views
     from dashboard import figures
     from kmzb import queries
 
     def wrap(mod, name, prefix, push=False):
-        fn = getattr(mod, name)
+        fn = getattr(mod, name, None)
+        if not callable(fn):
+            return
 
         def timed(*a, **kw):
+            if push and timers.stack:  # nested query helper: charged to the outer query function
+                return fn(*a, **kw)
             if push:
                 timers.stack.append(name)
             t = time.perf_counter()
@@ -410,9 +416,11 @@ def instrument(gw, timers: Timers) -> None:
                     timers.stack.pop()
         setattr(mod, name, timed)
 
-    for name in ("district_counts", "category_counts", "timeseries", "date_range", "meta", "totals",
-                 "district_extras", "verification_speed", "week_heatmap"):
-        wrap(queries, name, "query", push=True)
+    for name, fn in list(vars(queries).items()):
+        if inspect.isfunction(fn) and fn.__module__ == queries.__name__:
+            params = list(inspect.signature(fn).parameters)
+            if params and params[0] == "cur":
+                wrap(queries, name, "query", push=True)
     for name in ("map_hideout", "kpis", "breadcrumb", "records", "view_filters"):
         wrap(views, name, "view")
     for name in ("timeline", "confirmation_by_category", "ranked_districts", "verification_speed", "week_heatmap"):
@@ -425,7 +433,9 @@ def instrument(gw, timers: Timers) -> None:
     gw.store.cursor = cursor
     for name in ("districts", "categories", "timeseries", "meta", "totals", "verification_speed", "week_heatmap",
                  "district_table"):
-        fn = getattr(gw, name)
+        fn = getattr(gw, name, None)
+        if fn is None:
+            continue
 
         def timed(*a, _fn=fn, _name=name, **kw):
             t = time.perf_counter()
@@ -506,21 +516,19 @@ def part_inproc(steps, n_warm: int) -> dict:
                             for (cb, k), v in timers.t.items()), key=lambda x: (x[0], -x[2]))
         # the same aggregates the naive way computes, once per change, for a like-for-like ratio
         same = []
-        from kmzb import queries as q
-
-        cur, _ = gw.store.cursor()
         from callbacks.views import interval_for, view_filters
+        from kmzb.queries import previous_period
 
         for st in steps:
             s = st[2]
             f = view_filters(gw, s)
             level, _scope = map_scope(s)
             t = time.perf_counter()
-            q.district_counts(cur, f, level, gw.districts_table(level))
-            q.totals(cur, f)
-            q.totals(cur, q.previous_period(f, s.compare))
-            q.category_counts(cur, f)
-            q.timeseries(cur, f, interval_for(f))
+            gw.districts(f, level)
+            gw.totals(f)
+            gw.totals(previous_period(f, s.compare))
+            gw.categories(f)
+            gw.timeseries(f, interval_for(f))
             same.append(time.perf_counter() - t)
     # the same changes through the whole Dash stack in-process (Flask test client: dispatch + JSON, no socket)
     dc = DashClient("", FlaskSession(app.server.test_client()))

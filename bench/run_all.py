@@ -19,7 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import OUT, PY, ROOT  # noqa: E402
+from _common import OUT, PY, ROOT, wait_quiet  # noqa: E402
 
 SCRIPTS = [("ingest", "bench/bench_ingest.py"), ("api", "bench/bench_api.py"), ("dashboard", "bench/bench_dashboard.py")]
 
@@ -124,8 +124,10 @@ def breakdown_md(dash: dict) -> list[str]:
     for r in ip["breakdown_ms_per_change"]:
         if r["mean_ms"] >= 0.5 and not r["what"].startswith("gateway:"):
             lines.append(f"| {r['callback']} | {r['what']} | {r['mean_ms']:.1f} | {r['calls_per_change']:g} |")
-    lines += ["", "sql:X = DuckDB execute + fetch inside kmzb.queries.X; query:X = all of queries.X (SQL + pandas); "
-              "figure:X = dashboard.figures.X (plotly); view:X = callbacks.views.X."]
+    lines += ["", "sql:X = DuckDB execute + fetch inside kmzb.queries.X (time of nested query helpers is charged to "
+              "the outer one); query:X = all of queries.X (SQL + pandas); figure:X = dashboard.figures.X (plotly); "
+              "view:X = callbacks.views.X, inclusive (view:kpis contains query:totals ×2, view:view_filters "
+              "contains one query:meta)."]
     pf = ip.get("per_function", {})
     dt = ip.get("dash_test_client", {})
     if pf:
@@ -146,16 +148,23 @@ def breakdown_md(dash: dict) -> list[str]:
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--skip-ingest", action="store_true")
+    ap.add_argument("--report-only", action="store_true", help="only rebuild results.md from bench/out/*.json")
+    ap.add_argument("--wait-quiet", type=float, default=60, metavar="S",
+                    help="before each benchmark wait up to S s for the machine to be idle (other work skews timings)")
     args = ap.parse_args(argv)
     OUT.mkdir(parents=True, exist_ok=True)
-    commands, took = [], {}
+    commands, took, quiet = [], {}, {}
     t_all = time.perf_counter()
     for name, script in SCRIPTS:
+        if args.report_only:
+            break
         if name == "ingest" and args.skip_ingest:
             continue
         cmd = [PY, script]
         commands.append(" ".join([os.path.relpath(PY, ROOT), script]))
-        print(f"\n=== {name}: {' '.join(cmd)}", flush=True)
+        quiet[name] = wait_quiet(args.wait_quiet) if args.wait_quiet > 0 else {}
+        print(f"\n=== {name}: {' '.join(cmd)}   (machine busy before: {quiet[name].get('cpu_busy_before')})",
+              flush=True)
         t = time.perf_counter()
         rc = subprocess.run(cmd, cwd=ROOT).returncode
         took[name] = round(time.perf_counter() - t, 1)
@@ -163,13 +172,24 @@ def main(argv=None) -> int:
             print(f"{script} failed with exit code {rc}", file=sys.stderr)
             return rc
     total = time.perf_counter() - t_all
+    run_file = OUT / "run_all.json"
+    if args.report_only and run_file.exists():  # the timings of the last full run
+        prev = json.loads(run_file.read_text())
+        commands, took, quiet, total = prev["commands"], prev["took"], prev["quiet"], prev["total"]
+    elif not args.report_only:
+        run_file.write_text(json.dumps({"commands": commands, "took": took, "quiet": quiet, "total": total}))
 
     ing, api, dash = load("ingest"), load("api"), load("dashboard")
     rows = table(ing, api, dash)
+    busy_txt = ", ".join(f"{k} {v.get('cpu_busy_before')}" for k, v in quiet.items())
+    finished = {k: load(k).get("finished_at") for k in ("ingest", "api", "dashboard")}
     md = ["# KMZB benchmarks (3,000,000 reports)", "",
-          f"Run {time.strftime('%Y-%m-%d %H:%M')} on {os.cpu_count()} CPUs; load average at end "
-          f"{', '.join(f'{x:.2f}' for x in os.getloadavg())}; total {total / 60:.1f} min "
-          f"({', '.join(f'{k} {v:.0f} s' for k, v in took.items())}).", "",
+          "Results finished at: " + ", ".join(f"{k} {v}" for k, v in finished.items()) + ".", "",
+          f"Report built {time.strftime('%Y-%m-%d %H:%M')} on {os.cpu_count()} CPUs; load average now "
+          f"{', '.join(f'{x:.2f}' for x in os.getloadavg())}; last full run took {total / 60:.1f} min "
+          f"({', '.join(f'{k} {v:.0f} s' for k, v in took.items())}). CPU busy with other work just before each "
+          f"benchmark (share of all CPUs): {busy_txt}"
+          " — the machine is shared, so timings carry noise.", "",
           "| metric | measured | target | result |", "|---|---:|---|---|"]
     md += [f"| {m} | {v} | {t} | {r} |" for m, v, t, r in rows]
     md += breakdown_md(dash)

@@ -25,8 +25,12 @@ def data_range():
 
 def register_callbacks(app) -> None:
     sync.register(app, data_range)
+    sync.register_region_search(app, lambda: current_app.extensions["kmzb_regions"]())
     views.register(app, gateway)
     download.register(app, gateway)
+    from . import police
+
+    police.register(app, gateway)  # checks audience() == "police" on the server
     app.clientside_callback(
         "function(n, open){ return n ? !open : open; }",
         Output(ids.FILTER_COLLAPSE, "is_open"),

@@ -17,8 +17,8 @@ def table_csv(gw, search: str | None, shown_rows: list[dict] | None) -> str:
     f = view_filters(gw, s)
     level, scope = map_scope(s)
     df = gw.district_table(f.replace(teryt=scope or None), level, s.compare)[TABLE_COLUMNS]
-    if shown_rows is not None:
-        order = [r.get("teryt") for r in shown_rows if isinstance(r, dict)]
+    if isinstance(shown_rows, list):  # (a hand-made request can send any JSON here)
+        order = [r.get("teryt") for r in shown_rows if isinstance(r, dict) and isinstance(r.get("teryt"), str)]
         df = df.set_index("teryt").loc[[t for t in order if t in set(df["teryt"])]].reset_index()
     return df.to_csv(index=False, lineterminator="\n")
 

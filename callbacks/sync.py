@@ -12,6 +12,7 @@ from dash import ALL, Input, Output, State, ctx, no_update
 from dashboard import ids
 from dashboard.state import DEFAULT, ViewState, from_query, level_of, preset_range, to_query
 from kmzb import reference
+from kmzb.filters import BadInput, parse_date
 
 CONTROLS = [
     (ids.PRESET, "value"), (ids.DATES, "start_date"), (ids.DATES, "end_date"), (ids.COMPARE, "value"),
@@ -52,16 +53,18 @@ def apply_action(s: ViewState, trigger, *, click_feature: dict | None = None, da
     if trigger == ids.CAT_ALL or trigger == ids.CAT_NONE:
         return s.with_(categories=())
     if isinstance(trigger, dict) and trigger.get("type") == ids.CAT_GROUP:
-        group = [c.code for c in reference.categories() if c.group == trigger["group"]]
+        group = [c.code for c in reference.categories() if c.group == trigger.get("group")]
         chosen = set(s.categories)
         chosen = chosen - set(group) if set(group) <= chosen else chosen | set(group)
         cats = tuple(c for c in reference.category_codes() if c in chosen)
         return s.with_(categories=() if len(cats) == len(reference.category_codes()) else cats)
     if isinstance(trigger, dict) and trigger.get("type") == ids.CRUMB:
-        return s.with_(teryt=trigger["teryt"])
-    if trigger == ids.GEOJSON and click_feature:
-        teryt = str((click_feature.get("properties") or {}).get("teryt") or "")
-        if level_of(teryt):
+        teryt = trigger.get("teryt")
+        return s.with_(teryt=teryt) if teryt == "" or _is_teryt(teryt) else s
+    if trigger == ids.GEOJSON and isinstance(click_feature, dict):
+        props = click_feature.get("properties")
+        teryt = str((props if isinstance(props, dict) else {}).get("teryt") or "")
+        if _is_teryt(teryt):
             return s.with_(teryt=teryt)
         return s
     if trigger == ids.DATES:
@@ -97,9 +100,52 @@ def register(app, data_range) -> None:
                           crumb_clicks=crumbs)
 
 
+def register_region_search(app, regions) -> None:
+    """`regions()` -> {level: [(teryt, label)]}: the region picker searches on the server."""
+    from dashboard.layout import region_options
+
+    @app.callback(Output(ids.REGION, "options"), Input(ids.REGION, "search_value"),
+                  State(ids.REGION, "value"), State(ids.LANG, "data"), prevent_initial_call=True)
+    def region_search(search, value, lang):
+        return region_options(regions(), lang if lang in ("pl", "en") else "pl",
+                              search=search if isinstance(search, str) else "",
+                              selected=value if isinstance(value, str) else "")
+
+
+def _is_teryt(v) -> bool:
+    return isinstance(v, str) and v.isascii() and v.isdigit() and level_of(v) is not None
+
+
+def _date_or_none(v):
+    try:
+        d = parse_date("date", v[:10]) if isinstance(v, str) else None
+    except BadInput:
+        return None
+    return d.isoformat() if d else None
+
+
+def clean_controls(controls) -> list:
+    """The control values as the components send them; anything else (a hand-made request can
+    send any JSON) becomes None, and lists keep only their strings."""
+    c = list(controls)[:len(CONTROLS)] if isinstance(controls, (list, tuple)) else []
+    c += [None] * (len(CONTROLS) - len(c))
+    out = []
+    for (cid, prop), v in zip(CONTROLS, c):
+        if cid == ids.DATES:
+            out.append(_date_or_none(v))
+        elif cid in (ids.CATEGORIES, ids.OUTCOMES, ids.STATUSES, ids.SOURCES):
+            out.append([x for x in v if isinstance(x, str)] if isinstance(v, list) else None)
+        else:
+            out.append(v if isinstance(v, str) else None)
+    return out
+
+
 def sync_state(trigger, search, controls, click, lang, data_range, crumb_clicks=None):
     """The sync callback as a plain function: returns [search, *controls] with no_update where unchanged."""
     data_start, data_end = data_range()
+    controls = clean_controls(controls)
+    lang = lang if isinstance(lang, str) else None
+    crumb_clicks = crumb_clicks if isinstance(crumb_clicks, list) else []
     n = len(CONTROLS)
     if trigger is None:
         return [no_update] * (n + 1)

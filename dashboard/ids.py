@@ -46,3 +46,12 @@ TABLE = "district-table"
 TABLE_DOWNLOAD_BTN = "table-download-btn"
 TABLE_DOWNLOAD = "table-download"
 TABLE_TITLE = "table-title"
+
+# police view (built into the layout only for a logged-in police user)
+ACCOUNT = "account-nav"
+POLICE_POINTS = "police-points"
+POLICE_POINTS_NOTE = "police-points-note"
+POLICE_DETAIL = "police-detail"
+POLICE_UNITS = "police-units"
+POLICE_DOWNLOAD_BTN = "police-download-btn"
+POLICE_DOWNLOAD = "police-download"

@@ -16,7 +16,7 @@ from dash import dcc, html
 from kmzb import reference
 from kmzb.filters import LEVELS
 
-from . import ids
+from . import ids, police
 from .figures import png_config
 from .i18n import category_label, group_label, outcome_label, source_label, status_label, translator
 from .state import ViewState, from_query, to_query
@@ -40,16 +40,21 @@ def category_options(lang: str) -> list[dict]:
     return out
 
 
-def region_options(districts: dict[str, list[tuple[str, str]]], lang: str) -> list[dict]:
+def region_options(districts: dict[str, list[tuple[str, str]]], lang: str, search: str = "",
+                   selected: str = "", limit: int = 60) -> list[dict]:
+    """Region choices: without a search the voivodeships (and the selected region); with one, the
+    first `limit` districts of any level whose name or TERYT holds it. Searching on the server
+    keeps the page light (2,873 districts would cost the browser ~0.2 s to index at load)."""
     _ = translator(lang)
+    names = {"voivodeship": _("Voivodeship"), "powiat": _("Powiat"), "gmina": _("Gmina")}
+    needle = (search or "").strip().casefold()
     opts = [{"label": _("All of Poland"), "value": ""}]
-    names = {
-        "voivodeship": _("Voivodeship"), "powiat": _("Powiat"), "gmina": _("Gmina"),
-    }
     for level in LEVELS:
         for teryt, label in districts.get(level, []):
-            opts.append({"label": f"{label} · {names[level]} {teryt}", "value": teryt})
-    return opts
+            text = f"{label} · {names[level]} {teryt}"
+            if (needle and (needle in text.casefold())) or (not needle and level == "voivodeship") or teryt == selected:
+                opts.append({"label": text, "value": teryt})
+    return opts[: limit + 1] if needle else opts
 
 
 def dropdown_labels(lang: str) -> dict:
@@ -115,7 +120,7 @@ def filter_panel(s: ViewState, lang: str, regions: list[dict]) -> dbc.Card:
     ]), className="filters")
 
 
-def map_card(s: ViewState, lang: str, tiles_url: str, tiles_attribution: str) -> dbc.Card:
+def map_card(s: ViewState, lang: str, tiles_url: str, tiles_attribution: str, extra_layers=()) -> dbc.Card:
     _ = translator(lang)
     layers = []
     if tiles_url:
@@ -125,6 +130,7 @@ def map_card(s: ViewState, lang: str, tiles_url: str, tiles_attribution: str) ->
                    style={"variable": "kmzb.style"}, filter={"variable": "kmzb.filter"},
                    onEachFeature={"variable": "kmzb.onEach"},
                    hoverStyle={"variable": "kmzb.hover"}, zoomToBoundsOnClick=False),
+        *extra_layers,  # the police view's points (dashboard.police)
         html.Div(id=ids.LEGEND, className="map-legend leaflet-bottom leaflet-right"),
     ]
     return dbc.Card([
@@ -196,10 +202,12 @@ def table_card(lang: str) -> dbc.Card:
     ], className="mb-3")
 
 
-def build_layout(s: ViewState, *, regions: list[dict], tiles_url: str, tiles_attribution: str) -> html.Div:
+def build_layout(s: ViewState, *, regions: list[dict], tiles_url: str, tiles_attribution: str,
+                 user: dict | None = None) -> html.Div:
     lang = s.lang
     _ = translator(lang)
     other = "en" if lang == "pl" else "pl"
+    is_police = bool(user) and user.get("role") == "police"
     return html.Div([
         dcc.Location(id=ids.URL, refresh=False),
         dcc.Store(id=ids.LANG, data=lang),
@@ -216,6 +224,7 @@ def build_layout(s: ViewState, *, regions: list[dict], tiles_url: str, tiles_att
                        className="btn btn-outline-light btn-sm", title=_("Language"), lang=other),
                 html.A("API", href="/api/v1/meta", className="btn btn-link btn-sm text-white-50 ms-1",
                        title=_("Open the API")),
+                police.account_nav(user, lang, "/" + to_query(s)),
             ]),
         ], fluid=True), color="dark", dark=True, className="mb-3"),
         dbc.Container(dbc.Row([
@@ -230,7 +239,10 @@ def build_layout(s: ViewState, *, regions: list[dict], tiles_url: str, tiles_att
                     _kpi(ids.KPI_CHANGE, _("Change vs comparison period")),
                     _kpi(ids.KPI_SPEED, _("Median days to verification")),
                 ], className="g-2 mb-2"),
-                map_card(s, lang, tiles_url, tiles_attribution),
+                *([police.map_with_detail(map_card(s, lang, tiles_url, tiles_attribution,
+                                                   extra_layers=[police.points_layer(lang)]), lang),
+                   police.workload_card(lang)] if is_police else
+                  [map_card(s, lang, tiles_url, tiles_attribution)]),
                 dbc.Row([
                     _chart(ids.CHART_TIMELINE), _chart(ids.CHART_CATEGORIES, 520),
                     _chart(ids.CHART_RANKED, 520), _chart(ids.CHART_SPEED),
@@ -261,8 +273,11 @@ def serve_layout():
     s = from_query(search)
     settings = current_app.extensions["kmzb_settings"] if has_request_context() else None
     regions_data = current_app.extensions["kmzb_regions"]() if has_request_context() else {}
+    from kmzb.auth import viewer
+
     return build_layout(
-        s, regions=region_options(regions_data, s.lang),
+        s, regions=region_options(regions_data, s.lang, selected=s.teryt),
         tiles_url=settings.tiles_url if settings else "",
         tiles_attribution=settings.tiles_attribution if settings else "",
+        user=viewer() if has_request_context() else None,  # the police view only for a police login
     )

@@ -55,7 +55,9 @@ def _many(q: dict, key: str, allowed: tuple[str, ...]) -> tuple[str, ...]:
 
 
 def from_query(search: str | None) -> ViewState:
-    q = parse_qs((search or "").lstrip("?"), keep_blank_values=False)
+    if not isinstance(search, str):  # a hand-made callback request can send any JSON value
+        search = ""
+    q = parse_qs(search.lstrip("?"), keep_blank_values=False)
     try:
         teryt = parse_teryt((q.get("teryt") or [""])[0]) or ""
     except BadInput:

@@ -1,4 +1,4 @@
-"""Command line: python -m kmzb {ingest,demo,info,geo}."""
+"""Command line: python -m kmzb {ingest,demo,info,geo,users}."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ def _err(msg: str) -> None:
 
 def cmd_ingest(args) -> int:
     from .ingest import run_ingest
-    from .store import IngestLocked
+    from .store import IngestLocked, StoreError
 
     settings = get_settings()
     missing = [p for p in args.files if not Path(p).exists()]
@@ -29,6 +29,9 @@ def cmd_ingest(args) -> int:
     except IngestLocked as e:
         _err(f"error: {e}")
         return 3
+    except StoreError as e:  # e.g. the current snapshot is damaged: nothing was ingested
+        _err(f"error: {e}")
+        return 4
     if not result.files:
         _err("error: no extract files found (names must be kmzb_YYYYMMDD.csv[.gz] or kmzb_full_YYYYMMDD.csv[.gz])")
         return 2
@@ -158,6 +161,9 @@ def main(argv=None) -> int:
     pn.set_defaults(fn=cmd_info)
     pg = sub.add_parser("geo", help="build the map's simplified boundary files")
     pg.set_defaults(fn=cmd_geo)
+    from .users import add_cli as add_users_cli
+
+    add_users_cli(sub)  # python -m kmzb users {add,remove,list}
     args = p.parse_args(argv)
     return args.fn(args)
 

@@ -132,9 +132,18 @@ def create_api() -> Blueprint:
         _check_params("meta")
         return jsonify(gateway().meta())
 
+    @bp.route("", defaults={"anything": ""})  # (else the dashboard's catch-all page answers)
+    @bp.route("/", defaults={"anything": ""})
     @bp.route("/<path:anything>")
     def not_found(anything):
-        return _bad(f"no such endpoint: /api/v1/{anything}", 404)
+        return _bad(f"no such endpoint: /api/v1/{anything}; see /api/v1/districts, /categories, /timeseries, /meta",
+                    404)
+
+    @bp.app_errorhandler(405)
+    def method_not_allowed(e):  # routing errors never reach the blueprint's own handlers
+        if request.path == "/api/v1" or request.path.startswith("/api/v1/"):
+            return _bad("the API is read-only: use GET", 405)
+        return e
 
     return bp
 

@@ -135,7 +135,13 @@ def _header(path: Path, data: bytes) -> tuple[list[str], str]:
     if not first.strip():
         raise ExtractError(path, "empty file or empty header row")
     delim = ";" if ";" in first else ("," if "," in first else ";")
-    names = next(csv.reader([first], delimiter=delim))
+    if "\r" in first:
+        raise ExtractError(path, "the header row holds a bare carriage return (old Mac line endings?); "
+                                 "lines must end with LF or CRLF")
+    try:
+        names = next(csv.reader([first], delimiter=delim, strict=True))
+    except csv.Error as e:
+        raise ExtractError(path, f"malformed header row: {e}") from None
     return [n.strip() for n in names], delim
 
 
@@ -189,12 +195,19 @@ def _parse_fast(data: bytes, names: list[str], delim: str) -> pd.DataFrame | Non
 def _parse_slow(path: Path, data: bytes, names: list[str], delim: str) -> tuple[pd.DataFrame, np.ndarray, list[dict]]:
     """Python csv reader: exact line numbers, rows with a wrong field count rejected."""
     text = data.decode("utf-8")
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delim, quotechar='"', doublequote=True, strict=True)
+    seen = [0]  # LF characters handed to the reader: physical lines count LF only, as in _record_lines
+
+    def source():
+        for part in io.StringIO(text, newline=""):  # (the csv module also ends records at a bare CR)
+            seen[0] += part.count("\n")
+            yield part
+
+    reader = csv.reader(source(), delimiter=delim, quotechar='"', doublequote=True, strict=True)
     rows, lines, bad = [], [], []
     n = len(names)
     try:
         next(reader)
-        start = reader.line_num + 1
+        start = seen[0] + 1
         for rec in reader:
             if len(rec) == n:
                 rows.append(rec)
@@ -204,9 +217,9 @@ def _parse_slow(path: Path, data: bytes, names: list[str], delim: str) -> tuple[
             else:
                 bad.append({"line": start, "reason": R_FIELDS, "detail": f"expected {n} fields, found {len(rec)}",
                             "raw": delim.join(rec)[:2000]})
-            start = reader.line_num + 1
+            start = seen[0] + 1
     except csv.Error as e:
-        raise ExtractError(path, f"malformed CSV near line {reader.line_num}: {e}") from None
+        raise ExtractError(path, f"malformed CSV near line {seen[0] + 1}: {e}") from None
     frame = pd.DataFrame(rows, columns=names, dtype=object) if rows else pd.DataFrame({k: pd.Series([], dtype=object) for k in names})
     return frame, np.asarray(lines, dtype=np.int64), bad
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from functools import lru_cache
 from typing import Callable
 
 import numpy as np
@@ -22,6 +23,22 @@ from .geo import districts as geo_districts
 from .store import Store
 
 log = logging.getLogger(__name__)
+
+
+@lru_cache(maxsize=1)
+def code_version() -> str:
+    """A fingerprint of the code that computes cached values: a deploy with changed queries or
+    figures never serves entries computed by the old code."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    h = hashlib.sha1()
+    for rel in ("kmzb/queries.py", "kmzb/police.py", "kmzb/gateway.py", "dashboard/figures.py",
+                "callbacks/views.py"):
+        p = root / rel
+        if p.exists():
+            h.update(p.read_bytes())
+    return h.hexdigest()[:10]
 
 
 def request_audience() -> str:
@@ -52,7 +69,7 @@ class DataGateway:
         cur, version = self.store.cursor()
         if self.cache is None:
             return fn(cur)
-        raw = f"{name}|{version}|" + "|".join(a.key() if isinstance(a, Filters) else str(a) for a in args)
+        raw = f"{name}|{version}|{code_version()}|" + "|".join(a.key() if isinstance(a, Filters) else str(a) for a in args)
         key = "kmzb:" + hashlib.sha1(raw.encode()).hexdigest()
         try:
             hit = self.cache.get(key)
@@ -180,4 +197,6 @@ class DataGateway:
     def police_rows(self, f: Filters, limit: int = 200_000) -> pd.DataFrame:
         from . import police
 
-        return self._memo("police_rows", (f, limit), lambda cur: police.report_rows(cur, f, limit))
+        # report-level rows hold descriptions: never put them in a (possibly shared) cache
+        cur, _ = self.store.cursor()
+        return police.report_rows(cur, f, limit)

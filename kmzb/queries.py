@@ -146,7 +146,7 @@ def category_counts(cur, f: Filters, audience: str = PUBLIC) -> pd.DataFrame:
 def timeseries(cur, f: Filters, interval: str, audience: str = PUBLIC) -> pd.DataFrame:
     counts = grouped_counts(cur, f, f"date_trunc('{interval}', created_date)::DATE", audience).rename(
         columns={"k": "period"})
-    lo, hi = date_range(cur)
+    lo, hi = (None, None) if (f.date_from and f.date_to) else date_range(cur)
     start = f.date_from or lo
     end = f.date_to or hi
     if start is None or end is None:
@@ -167,6 +167,11 @@ def timeseries(cur, f: Filters, interval: str, audience: str = PUBLIC) -> pd.Dat
 
 
 def date_range(cur):
+    m = dict(cur.execute("SELECT key, value FROM meta WHERE key IN ('date_from', 'date_to')").fetchall())
+    if m.get("date_from") and m.get("date_to"):  # stored at publish time
+        from datetime import date
+
+        return date.fromisoformat(m["date_from"]), date.fromisoformat(m["date_to"])
     lo, hi = cur.execute("SELECT min(created_date), max(created_date) FROM reports").fetchone()
     return lo, hi
 
@@ -268,8 +273,11 @@ def verification_speed(cur, f: Filters, interval: str, audience: str = PUBLIC) -
     starts show no value rather than a wrong one.
     """
     w, params = _public_where(f, audience)
+    edge = cur.execute("SELECT value FROM meta WHERE key = 'last_modified'").fetchone()
+    edge = edge[0] if edge else cur.execute("SELECT max(modified_at)::VARCHAR FROM reports").fetchone()[0]
+    params = [edge] + params
     df = cur.execute(f"""
-        WITH edge AS (SELECT max(modified_at) AS t FROM reports)
+        WITH edge AS (SELECT ?::TIMESTAMP AS t)
         SELECT date_trunc('{interval}', created_date)::DATE AS period,
                count(*) FILTER (WHERE created_at <= edge.t - INTERVAL 2 DAY AND observed_new) AS eligible_read,
                count(*) FILTER (WHERE created_at <= edge.t - INTERVAL 2 DAY AND observed_new

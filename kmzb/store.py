@@ -116,9 +116,11 @@ class Store:
         self.threads = threads
         self.memory_limit = memory_limit
         self._lock = threading.Lock()
-        self._con: duckdb.DuckDBPyConnection | None = None
-        self._snap: Snapshot | None = None
+        # (snapshot, connection, (inode, size, mtime) of its file when opened)
+        self._serving: tuple[Snapshot, duckdb.DuckDBPyConnection, tuple | None] | None = None
         self._current_stat: tuple | None = None
+        self._fallback_from: Path | None = None  # CURRENT's snapshot, when it is unreadable
+        self._bad: dict[Path, tuple] = {}  # snapshot files found unreadable (by the same key)
         self._local = threading.local()
 
     # ------------------------------------------------------------------ reading
@@ -136,38 +138,101 @@ class Store:
         return Snapshot(version=name.removeprefix("snap-").removesuffix(".duckdb"), path=self.dir / name)
 
     def _refresh(self) -> None:
+        """Serve what CURRENT names; if it cannot be read, the newest readable older snapshot."""
         try:
             st = self.current_file.stat()
             key = (st.st_mtime_ns, st.st_ino, st.st_size)
         except FileNotFoundError:
             key = None
-        if key == self._current_stat and self._con is not None:
+        if key == self._current_stat and self._still_good():
             return
         with self._lock:
-            if key == self._current_stat and self._con is not None:
+            if key == self._current_stat and self._still_good():
                 return
+            served = self._serving if self._served_unchanged() else None
             snap = self.current()
             if snap is None:
                 raise NoDataError(f"no data loaded yet in {self.dir}: run `python -m kmzb demo` or `python -m kmzb ingest FILE`")
-            if self._snap is not None and snap.version == self._snap.version and self._con is not None:
-                self._current_stat = key
+            if served is not None and snap.path == served[0].path:
+                self._current_stat, self._fallback_from = key, None
                 return
-            try:
-                con = duckdb.connect(str(snap.path), read_only=True,
-                                     config={"threads": self.threads, "memory_limit": self.memory_limit})
-                con.execute("SELECT count(*) FROM reports").fetchone()
-            except (duckdb.Error, OSError) as e:
-                if self._con is not None:
-                    log.error("cannot open snapshot %s (%s); still serving %s", snap.path, e, self._snap.version)
+            if self._serving is not None and served is None:
+                old_path = self._serving[0].path
+                if old_path.exists() or old_path == snap.path:
+                    # snapshots never change once published: this one was damaged (or removed) on disk
+                    log.error("the served snapshot %s changed on disk or disappeared; checking it again", old_path)
+                    self._drop_served()
+                # else: an old snapshot pruned after newer ones were published; nothing wrong
+            problems: list[str] = []
+            for path in self._candidates(snap):
+                if served is not None and path == served[0].path:
+                    log.error("cannot open snapshot %s (%s); still serving %s", snap.path, "; ".join(problems),
+                              served[0].version)
+                    self._current_stat, self._fallback_from = key, snap.path
                     return
-                raise StoreError(f"cannot open snapshot {snap.path}: {e}") from e
-            self._con, self._snap, self._current_stat = con, snap, key
-            self._local = threading.local()
+                fkey = _file_key(path)
+                if fkey is not None and self._bad.get(path) == fkey:
+                    problems.append(f"{path.name}: unreadable (found before)")
+                    continue
+                try:
+                    con = duckdb.connect(str(path), read_only=True,
+                                         config={"threads": self.threads, "memory_limit": self.memory_limit})
+                    try:
+                        verify_snapshot(con)
+                    except BaseException:
+                        con.close()
+                        raise
+                except (duckdb.Error, OSError, StoreError) as e:
+                    if fkey is not None:
+                        self._bad[path] = fkey
+                    problems.append(f"{path.name}: {e}")
+                    continue
+                if path != snap.path:
+                    log.error("cannot open snapshot %s (%s); serving the newest readable older snapshot %s",
+                              snap.path, "; ".join(problems), path.name)
+                # one assignment: a reader sees the old pair or the new one, never a mix; the old
+                # connection closes when its last cursor is gone (queries running on it finish)
+                self._serving = (Snapshot(path.name.removeprefix("snap-").removesuffix(".duckdb"), path), con, fkey)
+                self._local = threading.local()
+                self._current_stat, self._fallback_from = key, (snap.path if path != snap.path else None)
+                return
+            self._drop_served()
+            raise StoreError(f"cannot open snapshot {snap.path}, nor an older one: " + "; ".join(problems))
+
+    def _served_unchanged(self) -> bool:
+        serving = self._serving
+        return serving is not None and _file_key(serving[0].path) == serving[2]
+
+    def _still_good(self) -> bool:
+        """The served file is as opened, and (when serving a fallback) the snapshot CURRENT names
+        is still the unreadable file it was (a restored file is tried again)."""
+        if not self._served_unchanged():
+            return False
+        src = self._fallback_from
+        return src is None or self._bad.get(src) == _file_key(src)
+
+    def _drop_served(self) -> None:
+        old, self._serving, self._current_stat, self._fallback_from = self._serving, None, None, None
+        self._local = threading.local()
+        if old is not None:
+            # a damaged file: close at once, so that reopening it does not reuse this instance's cache
+            _close_quietly(old[1])
+
+    def _candidates(self, snap: Snapshot) -> list[Path]:
+        """The snapshot CURRENT names, then the older ones, newest first (never a `.tmp`)."""
+        older = sorted((p for p in self.dir.glob("snap-*.duckdb") if p.name < snap.path.name), reverse=True)
+        return [snap.path] + older
+
+    def _served(self) -> tuple[Snapshot, duckdb.DuckDBPyConnection]:
+        self._refresh()
+        serving = self._serving
+        if serving is None:
+            raise StoreError(f"no readable snapshot in {self.dir}")
+        return serving[0], serving[1]
 
     def cursor(self) -> tuple[duckdb.DuckDBPyConnection, str]:
         """A cursor for this thread on the current snapshot, and its data version."""
-        self._refresh()
-        snap, con = self._snap, self._con
+        snap, con = self._served()
         cached = getattr(self._local, "entry", None)
         if cached is None or cached[0] != snap.version:
             cached = (snap.version, con.cursor())
@@ -175,8 +240,7 @@ class Store:
         return cached[1], cached[0]
 
     def version(self) -> str:
-        self._refresh()
-        return self._snap.version
+        return self._served()[0].version
 
     def has_data(self) -> bool:
         return self.current() is not None
@@ -216,15 +280,25 @@ class Store:
         version = self.new_version()
         tmp = self.dir / f".snap-{version}.duckdb.tmp"
         cur = self.current()
-        if cur is not None and cur.path.exists():
-            shutil.copyfile(cur.path, tmp)
-            con = duckdb.connect(str(tmp), config={"threads": os.cpu_count() or 2})
+        if cur is not None and not cur.path.exists():
+            # never start from empty here: publishing that would drop every report
+            raise StoreError(f"{self.current_file} names {cur.path.name}, which does not exist; nothing was ingested. "
+                             f"Restore it, or write the name of an older snap-*.duckdb into {self.current_file}")
+        if cur is not None:
+            con = None
             try:
+                shutil.copyfile(cur.path, tmp)
+                con = duckdb.connect(str(tmp), config={"threads": os.cpu_count() or 2})
                 con.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
-            except duckdb.Error as e:
-                con.close()
+                verify_snapshot(con)  # never build on (and so copy) damaged blocks
+            except (duckdb.Error, OSError, StoreError) as e:
+                if con is not None:
+                    _close_quietly(con)
                 tmp.unlink(missing_ok=True)
-                raise StoreError(f"the current snapshot {cur.path} is unreadable ({e}); restore it or start a new data directory") from e
+                Path(str(tmp) + ".wal").unlink(missing_ok=True)
+                raise StoreError(f"the current snapshot {cur.path} is unreadable ({e}); nothing was ingested. "
+                                 f"Restore it, or write the name of an older readable snap-*.duckdb into "
+                                 f"{self.current_file}, or start a new data directory") from e
         else:
             con = duckdb.connect(str(tmp), config={"threads": os.cpu_count() or 2})
             con.execute(schema_sql())
@@ -265,6 +339,40 @@ class Store:
         for old in snaps[:-KEEP_SNAPSHOTS]:
             if old.name != keep_name:
                 old.unlink(missing_ok=True)
+
+
+def _file_key(path: Path) -> tuple | None:
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return (st.st_ino, st.st_size, st.st_mtime_ns)
+
+
+def _close_quietly(con: duckdb.DuckDBPyConnection) -> None:
+    try:
+        con.close()
+    except Exception:  # noqa: BLE001 - closing a connection to a damaged file
+        pass
+
+
+def verify_snapshot(con: duckdb.DuckDBPyConnection) -> None:
+    """Read every column of every table once, so that DuckDB checks every data block's checksum.
+
+    Raises duckdb.Error (truncated file, checksum mismatch) or StoreError (not a snapshot).
+    About 0.1 s for 3M reports; done once per snapshot and process.
+    """
+    tables = [r[0] for r in con.execute(
+        "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database() "
+        "AND schema_name = 'main' AND NOT temporary").fetchall()]
+    if "reports" not in tables or "meta" not in tables:
+        raise StoreError("not a KMZB snapshot (no reports / meta table)")
+    for table in tables:
+        cols = [r[0] for r in con.execute(
+            "SELECT column_name FROM duckdb_columns() WHERE database_name = current_database() "
+            "AND schema_name = 'main' AND table_name = ?", [table]).fetchall()]
+        exprs = ", ".join(f'bit_xor(hash("{c}"))' for c in cols) or "count(*)"
+        con.execute(f'SELECT count(*), {exprs} FROM "{table}"').fetchall()
 
 
 def meta_dict(con: duckdb.DuckDBPyConnection) -> dict[str, str]:

@@ -202,3 +202,17 @@ def test_viewport_moves_only_when_the_region_changes(app_ctx):
     vp, scope = views.viewport_for(gw, "?teryt=12", None)
     assert scope == "12" and vp["bounds"][0][0] < 50.0 < vp["bounds"][1][0]
     assert views.viewport_for(gw, "?teryt=12&metric=rate", "12") == (no_update, no_update)
+
+
+def test_region_picker_searches_on_the_server(app_ctx):
+    from dashboard.layout import region_options
+
+    _, gw, _ = app_ctx
+    regions = gw.regions()
+    start = region_options(regions, "pl", selected="1261011")
+    assert len(start) == 1 + 16 + 1 and start[-1]["value"] == "1261011"
+    found = region_options(regions, "pl", search="krak")
+    values = {o["value"] for o in found}
+    assert {"1261", "1206", "1261011"} <= values and "" in values
+    assert all("krak" in o["label"].casefold() for o in found[1:])
+    assert len(region_options(regions, "en", search="a")) == 61  # capped

@@ -13,6 +13,7 @@ from urllib.parse import parse_qs, urlparse
 import pandas as pd
 import pytest
 import requests
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
@@ -105,14 +106,28 @@ def js_click(d, el) -> None:
 
 
 def choose(d, dropdown_id: str, text: str) -> None:
-    """Open a dropdown, search, and pick the option holding `text`."""
-    d.find_element(By.ID, dropdown_id).click()
+    """Open a dropdown, search, and pick the option holding `text` (options may be re-rendered
+    while the server answers the search, hence the retry on stale elements)."""
+    js_click(d, d.find_element(By.ID, dropdown_id))
     box = wait(d, lambda x: x.find_element(By.CSS_SELECTOR, ".dash-dropdown-content input.dash-dropdown-search"))
     box.send_keys(text)
-    option = wait(d, lambda x: [o for o in x.find_elements(By.CSS_SELECTOR, ".dash-dropdown-content [role=option]")
-                                if text in o.text][0])
-    option.click()
-    box.send_keys(Keys.ESCAPE)
+
+    def pick(x):
+        try:
+            for o in x.find_elements(By.CSS_SELECTOR, ".dash-dropdown-content [role=option]"):
+                if text in o.text:
+                    js_click(x, o)
+                    return True
+        except StaleElementReferenceException:
+            return False
+        return False
+
+    time.sleep(0.5)
+    wait(d, pick, msg=f"no option {text!r}")
+    try:
+        box.send_keys(Keys.ESCAPE)
+    except StaleElementReferenceException:
+        pass
 
 
 def fills(d) -> list:
@@ -262,3 +277,14 @@ def test_two_browsers_never_see_each_others_filters(server, browser, tmp_path):
         assert kpi_reports(other) == b
     finally:
         other.quit()
+
+
+def test_region_search_selects_a_gmina(server, browser):
+    browser.get(server.url + "/")
+    ready(browser)
+    choose(browser, "f-region", "Gmina 1261011")
+    wait(browser, lambda d: search_of(d).get("teryt") == ["1261011"], msg="region not applied")
+    ready(browser)
+    rng = last90(server)
+    assert kpi_reports(browser) == total(server, teryt="1261011", **rng)
+    assert "Kraków" in browser.find_element(By.ID, "breadcrumb").text

@@ -1,0 +1,54 @@
+"""Gunicorn settings for the KMZB dashboard: `gunicorn -c gunicorn.conf.py app:server`.
+
+Environment:
+- KMZB_WORKERS  number of worker processes (default 2);
+- KMZB_BIND     address to listen on (default 127.0.0.1:8050; put a reverse proxy in front);
+- KMZB_DATA_DIR, KMZB_GEO_DIR, KMZB_CACHE, ... as for `python app.py` (see kmzb/config.py).
+
+Each worker imports the app itself (no preload): every worker opens its own read-only
+DuckDB connections to the served snapshot, so no database handle is shared across a fork.
+"""
+
+from __future__ import annotations
+
+import os
+
+
+def _int(name: str, default: int) -> int:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SystemExit(f"{name} must be a whole number, got {raw!r}") from None
+    if value < 1:
+        raise SystemExit(f"{name} must be at least 1, got {value}")
+    return value
+
+
+bind = os.environ.get("KMZB_BIND", "127.0.0.1:8050")
+workers = _int("KMZB_WORKERS", 2)
+worker_class = "gthread"
+threads = 4
+timeout = 30
+graceful_timeout = 30
+keepalive = 5
+
+# recycle workers now and then (memory growth of long-lived processes); jitter staggers restarts
+max_requests = 2000
+max_requests_jitter = 200
+
+# the app opens its store lazily, on the first request in each worker
+preload_app = False
+
+accesslog = "-"  # stdout
+errorlog = "-"   # stderr
+loglevel = os.environ.get("KMZB_LOG_LEVEL", "info")
+access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms'
+proc_name = "kmzb-dashboard"
+
+# gunicorn >= 25 opens a control socket at ~/.gunicorn/gunicorn.ctl, one path for every
+# instance of the same user (tests and benchmarks start several): not used here, so off.
+# (older gunicorn versions ignore this name)
+control_socket_disable = True

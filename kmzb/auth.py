@@ -1,0 +1,412 @@
+"""Login for the police view (flask-login): `GET/POST /login`, `POST /logout`, `audience()`.
+
+- Users and their argon2 hashes: kmzb.users (`$KMZB_DATA_DIR/users.json`).
+- The session is Flask's signed cookie: HttpOnly, SameSite=Lax, Secure when
+  KMZB_COOKIE_SECURE=1 (set it whenever the site is served over HTTPS), 12 hours.
+- SECRET_KEY: env KMZB_SECRET_KEY, else a random key generated once into
+  `$KMZB_DATA_DIR/secret_key` (0600) on the first request that needs it (so every worker
+  and every restart shares it). Changing the key logs everybody out.
+- CSRF: a random per-session token in a hidden field of the login and logout forms.
+- Failed logins: after 5 failures for a user name or for an IP address within 15 minutes,
+  further attempts are refused for 15 minutes (HTTP 429). The counters live in memory,
+  per process: behind N workers an attacker gets up to 5×N tries per window. Behind a
+  reverse proxy, make `request.remote_addr` the client's address (werkzeug ProxyFix), or
+  every client shares the proxy's counter.
+
+`audience()` is what the police view checks, in the layout and in every police callback:
+"police" only for a logged-in user whose role (re-read from users.json on each request) is
+police; removing the user from the file ends their access at their next request.
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+import math
+import os
+import secrets
+import threading
+import time
+from collections import deque
+from datetime import timedelta
+from pathlib import Path
+from urllib.parse import quote, urlsplit
+
+from flask import Blueprint, current_app, has_request_context, redirect, render_template_string, request, session
+from flask.sessions import SecureCookieSessionInterface
+from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
+
+from .users import ROLES, UserStore, users_path
+
+log = logging.getLogger(__name__)
+
+MAX_FAILURES = 5
+WINDOW = 15 * 60  # seconds in which failures count
+LOCKOUT = 15 * 60  # seconds refused after the last allowed failure
+SESSION_HOURS = 12
+CSRF_KEY = "_csrf"
+
+
+# ---------------------------------------------------------------- users in the session
+
+class AuthUser(UserMixin):
+    def __init__(self, name: str, role: str):
+        self.id = name
+        self.name = name
+        self.role = role
+
+
+def audience() -> str:
+    """"police" for a logged-in police user, else "public" (also outside a request)."""
+    if not has_request_context():
+        return "public"
+    try:
+        user = current_user._get_current_object()
+    except Exception:  # no LoginManager on this app
+        return "public"
+    if user is not None and user.is_authenticated and getattr(user, "role", None) == "police":
+        return "police"
+    return "public"
+
+
+def viewer() -> dict | None:
+    """The logged-in user for the page header: {name, role, csrf_token}, or None."""
+    if audience() != "police":
+        return None
+    return {"name": current_user.name, "role": current_user.role, "csrf_token": csrf_token()}
+
+
+# ---------------------------------------------------------------- CSRF
+
+def csrf_token() -> str:
+    tok = session.get(CSRF_KEY)
+    if not tok:
+        tok = secrets.token_urlsafe(32)
+        session[CSRF_KEY] = tok
+    return tok
+
+
+def csrf_ok(value) -> bool:
+    expected = session.get(CSRF_KEY)
+    return bool(expected) and isinstance(value, str) and hmac.compare_digest(expected, value)
+
+
+# ---------------------------------------------------------------- failed-login limit
+
+class LoginThrottle:
+    """Failures per key (user name, IP) in a sliding window; a key with `max_failures` in the
+    window is refused for `lockout` seconds. Thread-safe, in memory, per process."""
+
+    def __init__(self, max_failures=MAX_FAILURES, window=WINDOW, lockout=LOCKOUT, max_keys=50_000,
+                 clock=time.monotonic):
+        self.max_failures, self.window, self.lockout, self.max_keys = max_failures, window, lockout, max_keys
+        self.clock = clock
+        self._lock = threading.Lock()
+        self._failures: dict[str, deque] = {}
+        self._blocked: dict[str, float] = {}
+
+    def blocked_for(self, *keys: str) -> float:
+        """Seconds until all the keys may try again (0 = now)."""
+        now = self.clock()
+        with self._lock:
+            wait = 0.0
+            for k in keys:
+                until = self._blocked.get(k)
+                if until is not None:
+                    if until > now:
+                        wait = max(wait, until - now)
+                    else:
+                        del self._blocked[k]
+            return wait
+
+    def failure(self, *keys: str) -> None:
+        now = self.clock()
+        with self._lock:
+            if len(self._failures) > self.max_keys:
+                self._prune(now)
+            for k in keys:
+                q = self._failures.setdefault(k, deque())
+                while q and q[0] <= now - self.window:
+                    q.popleft()
+                q.append(now)
+                if len(q) >= self.max_failures:
+                    self._blocked[k] = now + self.lockout
+                    del self._failures[k]
+
+    def success(self, key: str) -> None:
+        with self._lock:
+            self._failures.pop(key, None)
+
+    def reset(self) -> None:
+        with self._lock:
+            self._failures.clear()
+            self._blocked.clear()
+
+    def _prune(self, now: float) -> None:
+        for k in [k for k, q in self._failures.items() if not q or q[-1] <= now - self.window]:
+            del self._failures[k]
+        for k in [k for k, until in self._blocked.items() if until <= now]:
+            del self._blocked[k]
+
+
+# ---------------------------------------------------------------- secret key
+
+def load_secret_key(data_dir: Path) -> str:
+    """The key in `data_dir/secret_key`, created (0600) by whichever process comes first."""
+    path = Path(data_dir) / "secret_key"
+    try:
+        key = path.read_text(encoding="ascii").strip()
+        if len(key) >= 32:
+            return key
+        log.warning("%s is too short; ignoring it and using a temporary key", path)
+        return secrets.token_hex(32)
+    except FileNotFoundError:
+        pass
+    key = secrets.token_hex(32)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".secret_key.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            with os.fdopen(fd, "w", encoding="ascii") as fh:
+                fh.write(key + "\n")
+                fh.flush()
+                os.fsync(fh.fileno())
+            try:
+                os.link(tmp, path)  # create-if-absent, atomically: the first process wins
+            except FileExistsError:
+                key = path.read_text(encoding="ascii").strip()
+        finally:
+            tmp.unlink(missing_ok=True)
+    except OSError as e:
+        log.warning("cannot write %s (%s): using a temporary key; sessions end at restart "
+                    "and are not shared between workers (set KMZB_SECRET_KEY)", path, e)
+    return key
+
+
+class _LazyKeySessionInterface(SecureCookieSessionInterface):
+    """Reads (or creates) the secret key on the first request that opens a session, so that
+    importing the app writes nothing."""
+
+    def __init__(self, data_dir: Path):
+        self.data_dir = data_dir
+        self._lock = threading.Lock()
+
+    def get_signing_serializer(self, app):
+        if not app.secret_key:
+            with self._lock:
+                if not app.secret_key:
+                    app.secret_key = load_secret_key(self.data_dir)
+        return super().get_signing_serializer(app)
+
+
+# ---------------------------------------------------------------- pages
+
+LOGIN_PAGE = """<!doctype html>
+<html lang="{{ lang }}">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="robots" content="noindex">
+<title>{{ t_heading }} · KMZB</title>
+<link rel="stylesheet" href="/vendor/bootstrap.min.css">
+</head>
+<body class="bg-light">
+<nav class="navbar navbar-dark bg-dark mb-4">
+  <div class="container-fluid">
+    <a class="navbar-brand h4 mb-0" href="{{ home }}">{{ t_app }}</a>
+    <a class="btn btn-outline-light btn-sm" id="login-lang" href="{{ other_url }}" lang="{{ other }}">{{ other|upper }}</a>
+  </div>
+</nav>
+<main class="container" style="max-width: 440px">
+  <div class="card shadow-sm">
+    <div class="card-body p-4">
+      <h1 class="h4 mb-3">{{ t_heading }}</h1>
+      {% if error %}<div class="alert alert-danger" role="alert" id="login-error">{{ error }}</div>{% endif %}
+      <form method="post" action="{{ action }}" id="login-form">
+        <input type="hidden" name="csrf_token" value="{{ csrf }}">
+        <input type="hidden" name="next" value="{{ next }}">
+        <div class="mb-3">
+          <label class="form-label" for="username">{{ t_user }}</label>
+          <input class="form-control" id="username" name="username" value="{{ username }}" maxlength="64"
+                 autocomplete="username" autocapitalize="none" spellcheck="false" required{% if not username %} autofocus{% endif %}>
+        </div>
+        <div class="mb-3">
+          <label class="form-label" for="password">{{ t_password }}</label>
+          <input class="form-control" id="password" name="password" type="password" maxlength="1024"
+                 autocomplete="current-password" required{% if username %} autofocus{% endif %}>
+        </div>
+        <button class="btn btn-primary w-100" id="login-submit" type="submit">{{ t_login }}</button>
+      </form>
+      <p class="small text-muted mt-3 mb-0">{{ t_note }}</p>
+    </div>
+  </div>
+  <p class="mt-3"><a href="{{ home }}">&larr; {{ t_back }}</a></p>
+</main>
+</body>
+</html>
+"""
+
+MESSAGE_PAGE = """<!doctype html>
+<html lang="{{ lang }}"><head><meta charset="utf-8"><title>KMZB</title>
+<link rel="stylesheet" href="/vendor/bootstrap.min.css"></head>
+<body class="bg-light"><main class="container py-5" style="max-width: 520px">
+<div class="alert alert-warning" role="alert">{{ message }}</div><a href="{{ home }}">&larr; {{ t_back }}</a>
+</main></body></html>
+"""
+
+
+def _lang() -> str:
+    from dashboard.i18n import normalise_lang
+
+    return normalise_lang(request.values.get("lang"))
+
+
+def _home(lang: str) -> str:
+    return "/?lang=en" if lang == "en" else "/"
+
+
+def safe_next(value, lang: str) -> str:
+    """A same-site path to go to after logging in or out; anything else -> the dashboard."""
+    default = _home(lang)
+    if not isinstance(value, str) or not value or len(value) > 2048:
+        return default
+    if not value.startswith("/") or value.startswith("//") or "\\" in value:
+        return default
+    if any(ord(c) < 32 or ord(c) == 127 for c in value):
+        return default
+    parts = urlsplit(value)
+    if parts.scheme or parts.netloc:
+        return default
+    return value
+
+
+def _secure_headers(resp):
+    resp.headers["Cache-Control"] = "no-store"
+    resp.headers["X-Frame-Options"] = "DENY"
+    resp.headers["Content-Security-Policy"] = "frame-ancestors 'none'"
+    resp.headers["Referrer-Policy"] = "same-origin"
+    return resp
+
+
+def _login_page(lang: str, next_url: str, *, error: str | None = None, username: str = "", status: int = 200,
+                headers: dict | None = None):
+    from dashboard.i18n import translator
+
+    _ = translator(lang)
+    other = "en" if lang == "pl" else "pl"
+    html = render_template_string(
+        LOGIN_PAGE, lang=lang, other=other,
+        other_url=f"/login?lang={other}&next={quote(next_url, safe='')}",
+        action=f"/login?lang={lang}", home=_home(lang), next=next_url, csrf=csrf_token(), error=error,
+        username=username, t_app=_("National Map of Security Threats — analytics"), t_heading=_("Police login"),
+        t_user=_("User name"), t_password=_("Password"), t_login=_("Log in"),
+        t_note=_("For police officers only. Accounts are created by the administrator."),
+        t_back=_("Back to the dashboard"))
+    resp = current_app.response_class(html, status=status, mimetype="text/html")
+    for k, v in (headers or {}).items():
+        resp.headers[k] = v
+    return _secure_headers(resp)
+
+
+def _too_many(lang: str, wait: float) -> str:
+    from dashboard.i18n import nt
+
+    minutes = max(1, math.ceil(wait / 60))
+    return nt(lang, "Too many failed attempts; try again in {n} minute.",
+              "Too many failed attempts; try again in {n} minutes.", minutes)
+
+
+def create_auth_blueprint(store: UserStore, throttle: LoginThrottle) -> Blueprint:
+    bp = Blueprint("kmzb_auth", __name__)
+
+    @bp.route("/login", methods=["GET", "POST"])
+    def login():
+        from dashboard.i18n import translator
+
+        lang = _lang()
+        _ = translator(lang)
+        next_url = safe_next(request.values.get("next"), lang)
+        if request.method == "GET":
+            if audience() == "police":
+                return redirect(next_url)
+            return _login_page(lang, next_url)
+        if not csrf_ok(request.form.get("csrf_token")):
+            return _login_page(lang, next_url, status=400,
+                               error=_("The form has expired; please reload the page and try again."))
+        username = (request.form.get("username") or "")[:64].strip()
+        password = (request.form.get("password") or "")[:1024]
+        ip = request.remote_addr or "unknown"
+        keys = ("user:" + username.casefold(), "ip:" + ip)
+        wait = throttle.blocked_for(*keys)
+        if wait:
+            log.warning("login refused (too many failures) for %r from %s", username, ip)
+            return _login_page(lang, next_url, error=_too_many(lang, wait), username=username, status=429,
+                               headers={"Retry-After": str(math.ceil(wait))})
+        user = store.verify(username, password) if username and password else None
+        if user is None or user.role not in ROLES:
+            throttle.failure(*keys)
+            log.warning("failed login for %r from %s", username, ip)
+            return _login_page(lang, next_url, error=_("Wrong user name or password."), username=username,
+                               status=401)
+        throttle.success(keys[0])
+        session.clear()  # a fresh session: nothing carried over from before the login
+        login_user(AuthUser(user.name, user.role))
+        session.permanent = True
+        csrf_token()
+        log.info("login: %r (%s) from %s", user.name, user.role, ip)
+        return _secure_headers(redirect(next_url))
+
+    @bp.post("/logout")
+    def logout():
+        from dashboard.i18n import translator
+
+        lang = _lang()
+        next_url = safe_next(request.values.get("next"), lang)
+        if not csrf_ok(request.form.get("csrf_token")):
+            _ = translator(lang)
+            html = render_template_string(
+                MESSAGE_PAGE, lang=lang, home=_home(lang), t_back=_("Back to the dashboard"),
+                message=_("The form has expired; please reload the page and try again."))
+            return _secure_headers(current_app.response_class(html, status=400, mimetype="text/html"))
+        name = getattr(current_user, "name", None)
+        logout_user()
+        session.clear()
+        if name:
+            log.info("logout: %r", name)
+        return _secure_headers(redirect(next_url))
+
+    return bp
+
+
+def init_auth(server, settings) -> None:
+    """Login on the Flask server: cookie settings, secret key, LoginManager, /login, /logout."""
+    env_key = os.environ.get("KMZB_SECRET_KEY")
+    if env_key:
+        server.secret_key = env_key
+    server.session_interface = _LazyKeySessionInterface(settings.data_dir)
+    server.config.update(
+        SESSION_COOKIE_NAME="kmzb_session",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=os.environ.get("KMZB_COOKIE_SECURE", "0").strip().lower() in ("1", "true", "yes", "on"),
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=SESSION_HOURS),
+        REMEMBER_COOKIE_HTTPONLY=True,
+        REMEMBER_COOKIE_SAMESITE="Lax",
+    )
+    store = UserStore(users_path(settings.data_dir))
+    throttle = LoginThrottle()
+    manager = LoginManager()
+    manager.session_protection = "basic"
+    manager.init_app(server)
+
+    @manager.user_loader
+    def load_user(name):
+        rec = store.get(name)
+        if rec is None or rec.role not in ROLES:
+            return None
+        return AuthUser(rec.name, rec.role)
+
+    server.extensions["kmzb_users"] = store
+    server.extensions["kmzb_login_throttle"] = throttle
+    server.register_blueprint(create_auth_blueprint(store, throttle))
