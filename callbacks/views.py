@@ -195,16 +195,21 @@ def overview(gw, search: str | None, lang: str | None = None) -> dict:
     f = view_filters(gw, s)
     level, scope = map_scope(s)
     aud = request_audience()
-    # one query serves the map (every district of the level) and the table (those in the selection)
-    table_all = gw.district_table(f.replace(teryt=None), level, s.compare, aud)
-    hideout, legend = map_hideout(table_all, s.metric, scope, s.teryt, lang)
+    def map_and_table():
+        # one query serves the map (every district of the level) and the table (those in the
+        # selection; same numbers as the API with teryt=scope); memoized per data version
+        table_all = gw.district_table(f.replace(teryt=None), level, s.compare, aud)
+        hideout, legend = map_hideout(table_all, s.metric, scope, s.teryt, lang)
+        rows = table_all[table_all["teryt"].str.startswith(scope)] if scope else table_all
+        rows = rows.assign(top_category_label=rows["top_category"].map(
+            lambda c: category_label(c, lang) if isinstance(c, str) else None))
+        return hideout, legend, records(rows)
+
+    hideout, legend, rows = gw.cached("map_table", (f, level, s.compare, aud, s.metric, scope, s.teryt, lang),
+                                      map_and_table)
     title = {"rate": _("Confirmation rate"), "per10k": _("Reports per 10,000 inhabitants"),
              "reports": _("Reports")}[s.metric]
     k = kpis(gw, f, s.compare, lang, aud)
-    # table: the districts of the drawn level inside the selection (same numbers as the API with teryt=scope)
-    rows = table_all[table_all["teryt"].str.startswith(scope)] if scope else table_all
-    rows = rows.assign(top_category_label=rows["top_category"].map(
-        lambda c: category_label(c, lang) if isinstance(c, str) else None))
     meta = gw.meta()
     period = (f"{fmt_date(f.date_from, lang)} – {fmt_date(f.date_to, lang)}" if f.date_from and f.date_to else "")
     return {
@@ -216,7 +221,7 @@ def overview(gw, search: str | None, lang: str | None = None) -> dict:
         "period": period,
         "freshness": _("Data as of {date}").format(date=fmt_date(date.fromisoformat(meta["date_to"]), lang))
         + " · " + _("{n} reports").format(n=fmt_int(meta["reports"], lang)) if meta.get("date_to") else _("no data"),
-        "rows": records(rows),
+        "rows": rows,
         "scope": scope,
     }
 

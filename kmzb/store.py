@@ -371,8 +371,9 @@ def verify_snapshot(con: duckdb.DuckDBPyConnection) -> None:
         cols = [r[0] for r in con.execute(
             "SELECT column_name FROM duckdb_columns() WHERE database_name = current_database() "
             "AND schema_name = 'main' AND table_name = ?", [table]).fetchall()]
-        exprs = ", ".join(f'bit_xor(hash("{c}"))' for c in cols) or "count(*)"
-        con.execute(f'SELECT count(*), {exprs} FROM "{table}"').fetchall()
+        q = lambda name: '"' + name.replace('"', '""') + '"'  # noqa: E731
+        exprs = ", ".join(f"bit_xor(hash({q(c)}))" for c in cols) or "count(*)"
+        con.execute(f"SELECT count(*), {exprs} FROM {q(table)}").fetchall()
 
 
 def meta_dict(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
