@@ -39,7 +39,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import (OUT, ROOT, STORE, check, pct, proc_mem, require_store, running_server, server_env,  # noqa: E402
+from _common import (OUT, ROOT, check, pct, proc_mem, require_store, running_server, server_env,  # noqa: E402
                      summary_ms, write_result)
 
 import requests  # noqa: E402

@@ -112,7 +112,7 @@ def cmd_info(args) -> int:
     else:
         print(f"data version:   {info['data_version']} (published {info['published_at']})")
         print(f"reports:        {info['reports']:,} created {info['date_from']} – {info['date_to']}")
-        print(f"by outcome:     " + ", ".join(f"{k} {v:,}" for k, v in info["by_outcome"].items()))
+        print("by outcome:     " + ", ".join(f"{k} {v:,}" for k, v in info["by_outcome"].items()))
         print(f"TERYT mismatches (point wins): {info['teryt_mismatches']:,}")
     print("recent runs:")
     for r in info["recent_runs"]:

@@ -126,7 +126,7 @@ def apply_extract(con, ex: Extract, geo, *, force: bool, run_id: str, version: s
     con.execute("BEGIN TRANSACTION")
     try:
         con.register("incoming_arrow", incoming)
-        con.execute(f"""CREATE OR REPLACE TEMP TABLE incoming AS
+        con.execute("""CREATE OR REPLACE TEMP TABLE incoming AS
             SELECT objectid, category::category_t AS category, status::status_t AS status,
                    outcome::outcome_t AS outcome, created_at::TIMESTAMP AS created_at,
                    created_date::DATE AS created_date, modified_at::TIMESTAMP AS modified_at,

@@ -6,6 +6,7 @@ import csv
 import gzip
 import io
 import os
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -81,3 +82,19 @@ def geo():
     from kmzb.geo import geo_index
 
     return geo_index(GEO_DIR)
+
+
+DEMO_END = date(2026, 11, 24)
+
+
+def demo_store(tmp_path_factory, name: str, *, days=60, scale=0.02, deltas=5):
+    """A real store built in a temporary directory by the demo generator and the real ingest
+    (deterministic: fixed seed and end date). Returns its settings."""
+    from kmzb import demo
+    from kmzb.ingest import run_ingest
+
+    data = tmp_path_factory.mktemp(name) / "data"
+    settings = get_settings(data_dir=data, geo_dir=GEO_DIR)
+    paths = demo.generate(data / "demo", geo_dir=GEO_DIR, end=DEMO_END, days=days, scale=scale, deltas=deltas)
+    run_ingest(settings, paths, force=True)
+    return settings

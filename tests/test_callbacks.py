@@ -14,21 +14,16 @@ from hypothesis import given, settings as hsettings, strategies as st
 from callbacks import download, sync, views
 from dashboard import ids
 from dashboard.state import DEFAULT, ViewState, from_query, map_scope, to_query
-from kmzb import demo, reference
-from kmzb.config import get_settings
-from kmzb.ingest import run_ingest
+from kmzb import reference
 
-from .conftest import GEO_DIR
+from .conftest import demo_store
 
 END = date(2026, 11, 24)
 
 
 @pytest.fixture(scope="module")
 def app_ctx(tmp_path_factory):
-    data = tmp_path_factory.mktemp("cb") / "data"
-    settings = get_settings(data_dir=data, geo_dir=GEO_DIR)
-    run_ingest(settings, demo.generate(data / "demo", geo_dir=GEO_DIR, end=END, days=120, scale=0.05, deltas=6),
-               force=True)
+    settings = demo_store(tmp_path_factory, "cb", days=120, scale=0.05, deltas=6)
     from app import create_app
 
     app = create_app(settings)

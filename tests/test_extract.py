@@ -9,7 +9,7 @@ import pytest
 from kmzb import extract as E
 from kmzb.extract import ExtractError, read_extract
 
-from .conftest import BERLIN, GDANSK, KRAKOW, WROCLAW, row, write_extract
+from .conftest import BERLIN, GDANSK, WROCLAW, row, write_extract
 
 
 def test_utf8_semicolon_decimal_comma(tmp_path, geo):

@@ -261,7 +261,7 @@ def test_reader_falls_back_to_the_newest_readable_snapshot(settings, tmp_path, h
     corrupt(snaps[-2], how)
     assert long_lived.version() == v1 and served(settings) == (v1, n1)
     # none readable: a clear error, never a half-written temporary file
-    (settings.store_dir / f".snap-999999-deadbeef.duckdb.tmp").write_bytes((backup / snaps[-1].name).read_bytes())
+    (settings.store_dir / ".snap-999999-deadbeef.duckdb.tmp").write_bytes((backup / snaps[-1].name).read_bytes())
     corrupt(snaps[0], how)
     for store in (long_lived, Store(settings.store_dir)):
         with pytest.raises(StoreError, match="cannot open snapshot .* nor an older one"):

@@ -28,14 +28,14 @@ from pathlib import Path
 import pytest
 from dash import no_update
 from dash.exceptions import PreventUpdate
-from hypothesis import HealthCheck, assume, given, settings as hsettings, strategies as st
+from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
 
 from kmzb import demo, reference
 from kmzb.config import get_settings
 from kmzb.extract import ExtractError, read_extract
 from kmzb.ingest import run_ingest
 
-from .conftest import GDANSK, GEO_DIR, HEADER, KRAKOW, WROCLAW, row
+from .conftest import GDANSK, GEO_DIR, HEADER, KRAKOW, WROCLAW, demo_store, row
 
 CI = bool(os.environ.get("CI"))
 
@@ -228,10 +228,7 @@ END = date(2026, 11, 24)
 
 @pytest.fixture(scope="module")
 def app_ctx(tmp_path_factory):
-    data = tmp_path_factory.mktemp("fuzz") / "data"
-    settings = get_settings(data_dir=data, geo_dir=GEO_DIR)
-    run_ingest(settings, demo.generate(data / "demo", geo_dir=GEO_DIR, end=END, days=60, scale=0.02, deltas=2),
-               force=True)
+    settings = demo_store(tmp_path_factory, "fuzz", deltas=2)
     from app import create_app
 
     app = create_app(settings)

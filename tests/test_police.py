@@ -14,14 +14,12 @@ from flask_login import login_user
 
 from callbacks import police as cb
 from dashboard import ids
-from kmzb import demo, police
+from kmzb import police
 from kmzb.auth import AuthUser
-from kmzb.config import get_settings
 from kmzb.filters import Filters, make_filters
-from kmzb.ingest import run_ingest
 from kmzb.users import UserStore, users_path
 
-from .conftest import GEO_DIR
+from .conftest import demo_store
 
 END = date(2026, 11, 24)
 PASSWORD = "correct horse battery"
@@ -29,10 +27,8 @@ PASSWORD = "correct horse battery"
 
 @pytest.fixture(scope="module")
 def env(tmp_path_factory):
-    data = tmp_path_factory.mktemp("police") / "data"
-    settings = get_settings(data_dir=data, geo_dir=GEO_DIR)
-    run_ingest(settings, demo.generate(data / "demo", geo_dir=GEO_DIR, end=END, days=60, scale=0.02, deltas=5),
-               force=True)
+    settings = demo_store(tmp_path_factory, "police")
+    data = settings.data_dir
     UserStore(users_path(data)).add("anna", PASSWORD, "police")
     from app import create_app
 

@@ -13,7 +13,7 @@ import pytest
 from callbacks import views
 from kmzb.ingest import run_ingest
 
-from .conftest import GDANSK, KRAKOW, WROCLAW, row, write_extract
+from .conftest import GDANSK, WROCLAW, row, write_extract
 
 DRUGS = "Używanie środków odurzających"          # hidden
 CRUELTY = "Znęcanie się nad zwierzętami"         # hidden

@@ -7,7 +7,6 @@ import io
 import re
 import time
 from datetime import date, timedelta
-from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 import pandas as pd
@@ -19,11 +18,8 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import WebDriverWait
 
-from kmzb import demo
-from kmzb.config import get_settings
-from kmzb.ingest import run_ingest
 from tests.browser import Server, chrome
-from tests.conftest import GEO_DIR
+from tests.conftest import GEO_DIR, demo_store
 
 pytestmark = pytest.mark.e2e
 END = date(2026, 11, 24)
@@ -31,10 +27,7 @@ END = date(2026, 11, 24)
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    data = tmp_path_factory.mktemp("e2e") / "data"
-    settings = get_settings(data_dir=data, geo_dir=GEO_DIR)
-    paths = demo.generate(data / "demo", geo_dir=GEO_DIR, end=END, days=150, scale=0.05, deltas=8)
-    run_ingest(settings, paths, force=True)
+    data = demo_store(tmp_path_factory, "e2e", days=150, scale=0.05, deltas=8).data_dir
     srv = Server({"KMZB_DATA_DIR": str(data), "KMZB_GEO_DIR": str(GEO_DIR), "KMZB_TILES_URL": ""})
     yield srv
     srv.stop()

@@ -13,13 +13,10 @@ from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
-from kmzb import demo
-from kmzb.config import get_settings
-from kmzb.ingest import run_ingest
 from kmzb.store import Store
 from kmzb.users import UserStore, users_path
 from tests.browser import Server, chrome
-from tests.conftest import GEO_DIR
+from tests.conftest import GEO_DIR, demo_store
 
 pytestmark = pytest.mark.e2e
 END = date(2026, 11, 24)
@@ -28,10 +25,8 @@ PASSWORD = "correct horse battery"
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    data = tmp_path_factory.mktemp("e2e-police") / "data"
-    settings = get_settings(data_dir=data, geo_dir=GEO_DIR)
-    run_ingest(settings, demo.generate(data / "demo", geo_dir=GEO_DIR, end=END, days=60, scale=0.02, deltas=5),
-               force=True)
+    settings = demo_store(tmp_path_factory, "e2e-police")
+    data = settings.data_dir
     UserStore(users_path(data)).add("anna", PASSWORD, "police")
     srv = Server({"KMZB_DATA_DIR": str(data), "KMZB_GEO_DIR": str(GEO_DIR), "KMZB_TILES_URL": ""})
     srv.store = Store(settings.store_dir)
