@@ -44,25 +44,27 @@ def png_config(filename: str) -> dict:
 
 # ---------------------------------------------------------------- shared helpers
 
-# plotly_white as the process default: passing template= on every figure re-validates the
-# whole template (~7 ms a figure); the default is applied once, when the figure is created
-pio.templates.default = "plotly_white"
+# The house style is a template on top of plotly_white, made the process default: setting
+# these properties on every figure (or passing template=) re-validates them, ~9 ms a figure;
+# a default template is applied once, cheaply, when the figure is created.
+pio.templates["kmzb"] = pio.templates.merge_templates("plotly_white", go.layout.Template(layout=dict(
+    font=dict(family=FONT, size=12, color="#222"),
+    hoverlabel=dict(font=dict(family=FONT)),
+    modebar=dict(orientation="v"),  # beside the plot, never over the title
+    legend=dict(orientation="h", x=0, xanchor="left", y=1.0, yanchor="bottom", bgcolor="rgba(0,0,0,0)"),
+    xaxis=dict(automargin=True), yaxis=dict(automargin=True),
+)))
+pio.templates.default = "kmzb"
 
 
 def _layout(fig: go.Figure, lang: str, title: str, subtitle: str | None = None, **kw) -> go.Figure:
     fig.update_layout(
         title=dict(text=title, x=0.01, xanchor="left", y=0.97, yanchor="top", font=dict(size=15),
                    subtitle=dict(text=subtitle, font=dict(size=12, color="#555"))),
-        font=dict(family=FONT, size=12, color="#222"),
-        hoverlabel=dict(font=dict(family=FONT)),
         separators=SEPARATORS[lang],
-        modebar=dict(orientation="v"),  # beside the plot, never over the title
         margin=dict(l=10, r=34, t=96 if subtitle else 80, b=10),
-        legend=dict(orientation="h", x=0, xanchor="left", y=1.0, yanchor="bottom", bgcolor="rgba(0,0,0,0)"),
         **kw,
     )
-    fig.update_xaxes(automargin=True)
-    fig.update_yaxes(automargin=True)
     return fig
 
 

@@ -139,6 +139,10 @@ def category_counts(cur, f: Filters, audience: str = PUBLIC) -> pd.DataFrame:
     if f.categories:
         base = base[base["code"].isin(f.categories)]
     out = with_rates(base.merge(counts, on="code", how="left"))
+    if audience == PUBLIC:
+        # counted only once confirmed, so a public rate would be 100% by construction: none
+        only = out["code"].isin(_codes("confirmed-only"))
+        out.loc[only, ["confirmation_rate", "ci_low", "ci_high"]] = np.nan
     cols = ["code", "label_pl", "label_en", "group", *COUNTS, "confirmation_rate", "ci_low", "ci_high", "suppressed"]
     return out[cols].reset_index(drop=True)
 

@@ -92,8 +92,10 @@ ALL = [
 def test_common_layout(make):
     pl, en = make("pl"), make("en")
     for fig, lang, seps in ((pl, "pl", ", "), (en, "en", ".,")):
-        assert fig.layout.template == pio.templates["plotly_white"]
-        assert fig.layout.font.family.startswith("system-ui")
+        # the house template: plotly_white plus the shared font, legend and modebar
+        assert fig.layout.template == pio.templates["kmzb"]
+        assert fig.layout.template.layout.plot_bgcolor == pio.templates["plotly_white"].layout.plot_bgcolor
+        assert fig.layout.template.layout.font.family.startswith("system-ui")
         assert fig.layout.separators == seps
         assert fig.layout.xaxis.title.text and fig.layout.yaxis.title.text
         assert all(tr.hovertemplate for tr in fig.data if tr.hoverinfo != "skip")

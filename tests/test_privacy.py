@@ -86,6 +86,7 @@ def test_confirmed_only_category_counts_only_confirmed_for_the_public(client):
     cats = {r["code"]: r for r in c.get("/api/v1/categories").get_json()["rows"]}
     venue = cats["miejsce-niebezpiecznej-dzialalnosci-rozrywkowej"]
     assert (venue["reports"], venue["confirmed"], venue["pending"]) == (2, 2, 0)
+    assert venue["confirmation_rate"] is None  # would be 100% by construction
 
 
 def test_no_description_or_report_level_data_in_any_public_response(client):
