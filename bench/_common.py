@@ -129,3 +129,22 @@ def wait_quiet(max_wait: float, threshold: float = 0.15) -> dict:
     while busy > threshold and time.time() - t < max_wait:
         busy = cpu_busy(3.0)
     return {"cpu_busy_before": busy, "waited_s": round(time.time() - t, 1)}
+
+
+def view_callbacks(deps: list[dict]) -> dict:
+    """The dashboard's four filter-change callbacks, found in /_dash-dependencies by their outputs."""
+    cbs = {}
+    for cb in deps:
+        out = cb["output"]
+        if out.startswith("..url.search."):
+            cbs["sync"] = cb
+        elif "map-geojson.hideout" in out:
+            cbs["overview"] = cb
+        elif "map.viewport" in out:
+            cbs["viewport"] = cb
+        elif "chart-timeline.figure" in out:
+            cbs["charts"] = cb
+    missing = {"sync", "overview", "viewport", "charts"} - set(cbs)
+    if missing:
+        raise SystemExit(f"callbacks not found in /_dash-dependencies: {sorted(missing)}")
+    return cbs

@@ -40,7 +40,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import (OUT, ROOT, check, pct, proc_mem, require_store, running_server, server_env,  # noqa: E402
-                     summary_ms, write_result)
+                     summary_ms, view_callbacks, write_result)
 
 import requests  # noqa: E402
 
@@ -108,20 +108,7 @@ class DashClient:
         self.base = base
         self.session = session
         self.groups = GROUP_ORDER
-        self.cbs = {}
-        for cb in session.get(base + "/_dash-dependencies", timeout=60).json():
-            out = cb["output"]
-            if out.startswith("..url.search."):
-                self.cbs["sync"] = cb
-            elif "map-geojson.hideout" in out:
-                self.cbs["overview"] = cb
-            elif "map.viewport" in out:
-                self.cbs["viewport"] = cb
-            elif "chart-timeline.figure" in out:
-                self.cbs["charts"] = cb
-        missing = {"sync", "overview", "viewport", "charts"} - set(self.cbs)
-        if missing:
-            raise SystemExit(f"callbacks not found in /_dash-dependencies: {missing}")
+        self.cbs = view_callbacks(session.get(base + "/_dash-dependencies", timeout=60).json())
 
     @staticmethod
     def _outputs(cb) -> list[dict]:

@@ -52,6 +52,9 @@ ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bench" / "out"
 STORE3M = OUT / "store3m"
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from _common import view_callbacks  # noqa: E402
 
 TARGET_P95_MS = 500.0
 LEVELS = ("voivodeship", "powiat", "gmina")
@@ -162,20 +165,7 @@ class App:
     def __init__(self, base: str):
         s = requests.Session()
         self.deps = s.get(base + "/_dash-dependencies", timeout=60).json()
-        self.cbs = {}
-        for cb in self.deps:
-            out = cb["output"]
-            if out.startswith("..url.search."):
-                self.cbs["sync"] = cb
-            elif "map-geojson.hideout" in out:
-                self.cbs["overview"] = cb
-            elif "map.viewport" in out:
-                self.cbs["viewport"] = cb
-            elif "chart-timeline.figure" in out:
-                self.cbs["charts"] = cb
-        missing = {"sync", "overview", "viewport", "charts"} - set(self.cbs)
-        if missing:
-            raise SystemExit(f"callbacks not found in /_dash-dependencies: {sorted(missing)}")
+        self.cbs = view_callbacks(self.deps)
         layout = s.get(base + "/_dash-layout", timeout=60).json()
         self.components: dict = {}
         walk_layout(layout, self.components)
