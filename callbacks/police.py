@@ -36,6 +36,15 @@ def _user() -> str:
     return getattr(current_user, "name", "?")
 
 
+def _served(value):
+    """A police callback's answer: nothing (PreventUpdate) when it was refused, else the value,
+    marked not to be stored by browsers or proxies."""
+    if value is None:
+        raise PreventUpdate
+    _no_store()
+    return value
+
+
 def _no_store() -> None:
     """Police responses must not be kept by browsers or proxies."""
     try:
@@ -99,10 +108,7 @@ def register(app, gateway_of) -> None:
         Input(ids.URL, "search"),
     )
     def update_points(search):
-        data = points_for(gateway_of(), search)
-        if data is None:
-            raise PreventUpdate
-        _no_store()
+        data = _served(points_for(gateway_of(), search))
         return data, points_note(data, from_query(search).lang)
 
     @app.callback(
@@ -111,22 +117,14 @@ def register(app, gateway_of) -> None:
         prevent_initial_call=True,
     )
     def show_detail(click, search):
-        out = detail_for(gateway_of(), click, search)
-        if out is None:
-            raise PreventUpdate
-        _no_store()
-        return out
+        return _served(detail_for(gateway_of(), click, search))
 
     @app.callback(
         Output(ids.POLICE_UNITS, "rowData"),
         Input(ids.URL, "search"),
     )
     def update_units(search):
-        rows = units_for(gateway_of(), search)
-        if rows is None:
-            raise PreventUpdate
-        _no_store()
-        return rows
+        return _served(units_for(gateway_of(), search))
 
     @app.callback(
         Output(ids.POLICE_DOWNLOAD, "data"),
@@ -136,9 +134,5 @@ def register(app, gateway_of) -> None:
     def download_reports(n, search):
         if not n:
             raise PreventUpdate
-        out = reports_csv(gateway_of(), search)
-        if out is None:
-            raise PreventUpdate
-        _no_store()
-        text, name = out
+        text, name = _served(reports_csv(gateway_of(), search))
         return dcc.send_string(text, name)

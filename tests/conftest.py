@@ -98,3 +98,15 @@ def demo_store(tmp_path_factory, name: str, *, days=60, scale=0.02, deltas=5):
     paths = demo.generate(data / "demo", geo_dir=GEO_DIR, end=DEMO_END, days=days, scale=scale, deltas=deltas)
     run_ingest(settings, paths, force=True)
     return settings
+
+
+POLICE_PASSWORD = "correct horse battery"
+
+
+def police_demo_store(tmp_path_factory, name: str):
+    """A demo store with one police user, `anna`, whose password is POLICE_PASSWORD."""
+    from kmzb.users import UserStore, users_path
+
+    settings = demo_store(tmp_path_factory, name)
+    UserStore(users_path(settings.data_dir)).add("anna", POLICE_PASSWORD, "police")
+    return settings

@@ -16,9 +16,8 @@ from dashboard import ids
 from dashboard.state import DEFAULT, ViewState, from_query, map_scope, to_query
 from kmzb import reference
 
+from .conftest import DEMO_END as END
 from .conftest import demo_store
-
-END = date(2026, 11, 24)
 
 
 @pytest.fixture(scope="module")

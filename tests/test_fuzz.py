@@ -35,7 +35,7 @@ from kmzb.config import get_settings
 from kmzb.extract import ExtractError, read_extract
 from kmzb.ingest import run_ingest
 
-from .conftest import GDANSK, GEO_DIR, HEADER, KRAKOW, WROCLAW, demo_store, row
+from .conftest import DEMO_END, GDANSK, GEO_DIR, HEADER, KRAKOW, WROCLAW, demo_store, row
 
 CI = bool(os.environ.get("CI"))
 
@@ -223,7 +223,7 @@ def test_reader_on_mutated_extracts(lookup, workdir, spec):
 
 # ============================================================================ the API and the callbacks
 
-END = date(2026, 11, 24)
+END = DEMO_END
 
 
 @pytest.fixture(scope="module")

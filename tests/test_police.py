@@ -6,7 +6,7 @@ from __future__ import annotations
 import io
 import json
 import re
-from datetime import date, datetime
+from datetime import datetime
 
 import pandas as pd
 import pytest
@@ -17,19 +17,15 @@ from dashboard import ids
 from kmzb import police
 from kmzb.auth import AuthUser
 from kmzb.filters import Filters, make_filters
-from kmzb.users import UserStore, users_path
 
-from .conftest import demo_store
-
-END = date(2026, 11, 24)
-PASSWORD = "correct horse battery"
+from .conftest import DEMO_END as END
+from .conftest import POLICE_PASSWORD as PASSWORD
+from .conftest import police_demo_store
 
 
 @pytest.fixture(scope="module")
 def env(tmp_path_factory):
-    settings = demo_store(tmp_path_factory, "police")
-    data = settings.data_dir
-    UserStore(users_path(data)).add("anna", PASSWORD, "police")
+    settings = police_demo_store(tmp_path_factory, "police")
     from app import create_app
 
     app = create_app(settings)

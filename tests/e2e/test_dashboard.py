@@ -22,7 +22,6 @@ from tests.browser import Server, chrome
 from tests.conftest import GEO_DIR, demo_store
 
 pytestmark = pytest.mark.e2e
-END = date(2026, 11, 24)
 
 
 @pytest.fixture(scope="module")

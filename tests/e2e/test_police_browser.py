@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 import time
-from datetime import date
 
 import duckdb
 import pytest
@@ -14,21 +13,16 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
 from kmzb.store import Store
-from kmzb.users import UserStore, users_path
 from tests.browser import Server, chrome
-from tests.conftest import GEO_DIR, demo_store
+from tests.conftest import GEO_DIR, POLICE_PASSWORD as PASSWORD, police_demo_store
 
 pytestmark = pytest.mark.e2e
-END = date(2026, 11, 24)
-PASSWORD = "correct horse battery"
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    settings = demo_store(tmp_path_factory, "e2e-police")
-    data = settings.data_dir
-    UserStore(users_path(data)).add("anna", PASSWORD, "police")
-    srv = Server({"KMZB_DATA_DIR": str(data), "KMZB_GEO_DIR": str(GEO_DIR), "KMZB_TILES_URL": ""})
+    settings = police_demo_store(tmp_path_factory, "e2e-police")
+    srv = Server({"KMZB_DATA_DIR": str(settings.data_dir), "KMZB_GEO_DIR": str(GEO_DIR), "KMZB_TILES_URL": ""})
     srv.store = Store(settings.store_dir)
     yield srv
     srv.stop()
