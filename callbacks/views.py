@@ -257,7 +257,7 @@ def charts(gw, search: str | None) -> dict:
             gw.districts_table(level)[["teryt", "label"]], on="teryt", how="left")
     def fig(name, build):
         # figures are pure functions of the data: memoized per data version like the queries
-        return gw.cached("figure:" + name, (f, interval, level, scope, lang, aud), lambda: build().to_plotly_json())
+        return gw.cached("figure:" + name, (f, interval, level, scope, lang, aud), build)
 
     return {
         "timeline": fig("timeline", lambda: figures.timeline(gw.timeseries(f, interval, aud), lang, interval)),

@@ -1,4 +1,9 @@
-"""Figures: pure functions (DataFrame, lang) -> plotly Figure. No Dash, no I/O.
+"""Figures: pure functions (DataFrame, lang) -> a plotly figure as a plain dict. No Dash, no I/O.
+
+The dicts are what plotly.js reads ({"data": [...], "layout": {...}}), built directly: graph
+objects validate every property on construction, which cost ~12 ms a figure (five figures on
+every filter change). `go.Figure(d)` accepts each of them, which the tests use to check them
+against plotly's schema.
 
 The DataFrames are the ones of kmzb.queries. Rates are fractions 0..1 shown as percentages,
 always with their 95% Wilson interval. Every text goes through the catalogues (dashboard.i18n).
@@ -8,6 +13,7 @@ Empty input (no rows, or all counts zero) gives a figure that says so instead of
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -57,24 +63,25 @@ pio.templates["kmzb"] = pio.templates.merge_templates("plotly_white", go.layout.
 pio.templates.default = "kmzb"
 
 
-def _layout(fig: go.Figure, lang: str, title: str, subtitle: str | None = None, **kw) -> go.Figure:
-    fig.update_layout(
-        title=dict(text=title, x=0.01, xanchor="left", y=0.97, yanchor="top", font=dict(size=15),
-                   subtitle=dict(text=subtitle, font=dict(size=12, color="#555"))),
-        separators=SEPARATORS[lang],
-        margin=dict(l=10, r=34, t=96 if subtitle else 80, b=10),
-        **kw,
-    )
-    return fig
+@lru_cache(maxsize=1)
+def _template() -> dict:
+    return pio.templates["kmzb"].to_plotly_json()
 
 
-def _empty(lang: str, title: str, subtitle: str | None = None) -> go.Figure:
-    fig = _layout(go.Figure(), lang, title, subtitle)
-    fig.update_xaxes(visible=False)
-    fig.update_yaxes(visible=False)
-    fig.add_annotation(name=EMPTY, text=t(lang, "Nothing matches these filters"), x=0.5, y=0.5,
-                       xref="paper", yref="paper", showarrow=False, font=dict(size=14, color="#666"))
-    return fig
+def _figure(data: list, lang: str, title: str, subtitle: str | None = None, **layout) -> dict:
+    """A figure dict with the house layout (template, title, separators, margins)."""
+    title_d = dict(text=title, x=0.01, xanchor="left", y=0.97, yanchor="top", font=dict(size=15))
+    if subtitle:
+        title_d["subtitle"] = dict(text=subtitle, font=dict(size=12, color="#555"))
+    return {"data": data, "layout": {
+        "template": _template(), "title": title_d, "separators": SEPARATORS[lang],
+        "margin": dict(l=10, r=34, t=96 if subtitle else 80, b=10), **layout}}
+
+
+def _empty(lang: str, title: str, subtitle: str | None = None) -> dict:
+    return _figure([], lang, title, subtitle, xaxis=dict(visible=False), yaxis=dict(visible=False),
+                   annotations=[dict(name=EMPTY, text=t(lang, "Nothing matches these filters"), x=0.5, y=0.5,
+                                     xref="paper", yref="paper", showarrow=False, font=dict(size=14, color="#666"))])
 
 
 def _is_empty(df, *counts: str) -> bool:
@@ -101,15 +108,18 @@ def _runs(mask: np.ndarray) -> list[np.ndarray]:
     return np.split(idx, np.flatnonzero(np.diff(idx) > 1) + 1) if len(idx) else []
 
 
-def _band(x, low, high, colour: str, name: str, yaxis: str = "y", group: str | None = None) -> go.Scatter:
+def _band(x, low, high, colour: str, name: str, yaxis: str = "y", group: str | None = None) -> dict:
     """The interval as a shaded area; one closed polygon per stretch without gaps (NaN bounds)."""
     x, low, high = np.asarray(x, dtype=object), np.asarray(low, dtype=float), np.asarray(high, dtype=float)
     xs, ys = [], []
     for run in _runs(np.isfinite(low) & np.isfinite(high)):
         xs += [*x[run], *x[run][::-1], None]
         ys += [*high[run], *low[run][::-1], None]
-    return go.Scatter(x=xs, y=ys, fill="toself", fillcolor=_rgba(colour, 0.2), mode="lines", line=dict(width=0),
-                      hoverinfo="skip", name=name, yaxis=yaxis, legendgroup=group, showlegend=group is None)
+    tr = dict(type="scatter", x=xs, y=ys, fill="toself", fillcolor=_rgba(colour, 0.2), mode="lines",
+              line=dict(width=0), hoverinfo="skip", name=name, yaxis=yaxis, showlegend=group is None)
+    if group is not None:
+        tr["legendgroup"] = group
+    return tr
 
 
 def _hover(*lines: str) -> str:
@@ -135,7 +145,7 @@ def _resolved_rows(df, required=("resolved", "confirmed", "confirmation_rate", "
 
 
 def _dots(d: pd.DataFrame, y, lang: str, name: str, colour: str, hollow: bool = False,
-          note: str | None = None) -> go.Scatter:
+          note: str | None = None) -> dict:
     """Confirmation rate per row as a dot with its asymmetric 95% interval."""
     rate = d["confirmation_rate"].to_numpy(dtype=float)
     _ = translator(lang)
@@ -145,24 +155,26 @@ def _dots(d: pd.DataFrame, y, lang: str, name: str, colour: str, hollow: bool = 
              _ci(lang, "%{customdata[1]:.1%}", "%{customdata[2]:.1%}"),
              _("Confirmed") + ": %{customdata[3]:,d}", _("Resolved") + ": %{customdata[4]:,d}",
              _("Reports") + ": %{customdata[5]:,d}"]
-    return go.Scatter(
-        x=rate, y=y, mode="markers", name=name, customdata=custom, cliponaxis=False,
+    return dict(
+        type="scatter", x=rate, y=y, mode="markers", name=name, customdata=custom, cliponaxis=False,
         marker=dict(color=colour, size=9, symbol="circle-open" if hollow else "circle", line=dict(width=1.5)),
         error_x=dict(type="data", symmetric=False, array=d["ci_high"].to_numpy(dtype=float) - rate,
                      arrayminus=rate - d["ci_low"].to_numpy(dtype=float), color=colour, thickness=1.5, width=0),
         hovertemplate=_hover(*lines, *([f"<i>{note}</i>"] if note else [])))
 
 
-def _overall_line(fig: go.Figure, lang: str, df: pd.DataFrame) -> None:
-    """Dashed vertical line at the pooled rate (sum confirmed / sum resolved)."""
+def _overall_line(layout: dict, lang: str, df: pd.DataFrame) -> dict:
+    """Dashed vertical line at the pooled rate (sum confirmed / sum resolved), with its label."""
     resolved = float(df["resolved"].sum())
     if resolved <= 0:
-        return
+        return layout
     overall = float(df["confirmed"].sum()) / resolved
-    fig.add_vline(x=overall, line=dict(dash="dash", color="#444", width=1),
-                  annotation=dict(text=t(lang, "Overall {rate}", rate=fmt_pct(overall, lang)),
-                                  font=dict(size=11, color="#444")),
-                  annotation_position="top right")
+    layout.setdefault("shapes", []).append(dict(type="line", x0=overall, x1=overall, xref="x", y0=0, y1=1,
+                                                yref="y domain", line=dict(dash="dash", color="#444", width=1)))
+    layout.setdefault("annotations", []).append(dict(
+        text=t(lang, "Overall {rate}", rate=fmt_pct(overall, lang)), font=dict(size=11, color="#444"),
+        showarrow=False, x=overall, xref="x", xanchor="left", y=1, yref="y domain", yanchor="top"))
+    return layout
 
 
 def _interval(periods) -> str:
@@ -202,7 +214,7 @@ def _date_axis(periods, lang: str, interval: str, title: str, ticks: int = 6) ->
 
 # ---------------------------------------------------------------- figures
 
-def confirmation_by_category(df: pd.DataFrame, lang, min_resolved: int = 20) -> go.Figure:
+def confirmation_by_category(df: pd.DataFrame, lang, min_resolved: int = 20) -> dict:
     """Dots with 95% intervals per category, sorted by rate (highest on top); small-n in hollow grey."""
     lang = normalise_lang(lang)
     _ = translator(lang)
@@ -216,19 +228,20 @@ def confirmation_by_category(df: pd.DataFrame, lang, min_resolved: int = 20) -> 
     d = d.assign(label=labels).sort_values(["confirmation_rate", "label"], ascending=[True, False])
     small = (d["resolved"] < min_resolved).to_numpy()
     too_few = _("too few resolved reports for a stable rate")
-    traces = [_dots(d[~small], d["label"][~small], lang, _("Confirmation rate"), BLUE),
-              _dots(d[small], d["label"][small], lang, too_few, GREY, hollow=True, note=too_few)]
-    fig = go.Figure([tr for tr, n in zip(traces, (int((~small).sum()), int(small.sum()))) if n])
+    traces = [_dots(d[~small], list(d["label"][~small]), lang, _("Confirmation rate"), BLUE),
+              _dots(d[small], list(d["label"][small]), lang, too_few, GREY, hollow=True, note=too_few)]
     order = list(d["label"])
-    _layout(fig, lang, title, xaxis=_pct_axis(_("Confirmation rate")),
-            yaxis=dict(title=dict(text=_("Category")), type="category", categoryorder="array", categoryarray=order,
-                       tickmode="array", tickvals=order, ticktext=[_short(s) for s in order],
-                       tickfont=dict(size=10), showgrid=True, automargin=True))
-    _overall_line(fig, lang, df)
+    fig = _figure([tr for tr, n in zip(traces, (int((~small).sum()), int(small.sum()))) if n], lang, title,
+                  xaxis=_pct_axis(_("Confirmation rate")),
+                  yaxis=dict(title=dict(text=_("Category")), type="category", categoryorder="array",
+                             categoryarray=order, tickmode="array", tickvals=order,
+                             ticktext=[_short(s) for s in order], tickfont=dict(size=10), showgrid=True,
+                             automargin=True))
+    _overall_line(fig["layout"], lang, df)
     return fig
 
 
-def timeline(df: pd.DataFrame, lang, interval: str = "week") -> go.Figure:
+def timeline(df: pd.DataFrame, lang, interval: str = "week") -> dict:
     """Bars of reports per period (left axis); line of the confirmation rate with its 95% band (right)."""
     lang = normalise_lang(lang)
     _ = translator(lang)
@@ -242,27 +255,26 @@ def timeline(df: pd.DataFrame, lang, interval: str = "week") -> go.Figure:
     rate = np.where(has_rate, d["confirmation_rate"].to_numpy(dtype=float), np.nan)
     low = np.where(has_rate, d["ci_low"].to_numpy(dtype=float), np.nan)
     high = np.where(has_rate, d["ci_high"].to_numpy(dtype=float), np.nan)
-    bars = go.Bar(x=x, y=d["reports"], name=_("Reports"), marker=dict(color=SKY, opacity=0.75), hovertext=when,
-                  customdata=d[["confirmed", "unconfirmed", "pending"]].to_numpy(),
-                  hovertemplate=_hover("<b>%{hovertext}</b>", _("Reports") + ": %{y:,d}",
-                                       _("Confirmed") + ": %{customdata[0]:,d}",
-                                       _("Unconfirmed") + ": %{customdata[1]:,d}",
-                                       _("Pending") + ": %{customdata[2]:,d}"))
-    line = go.Scatter(x=x, y=rate, yaxis="y2", mode="lines+markers", name=_("Confirmation rate"),
-                      line=dict(color=BLUE, width=2), marker=dict(size=4), connectgaps=False, hovertext=when,
-                      customdata=np.column_stack([low, high, d["confirmed"], d["resolved"]]),
-                      hovertemplate=_hover("<b>%{hovertext}</b>", _("Confirmation rate") + ": %{y:.1%}",
-                                           _ci(lang, "%{customdata[0]:.1%}", "%{customdata[1]:.1%}"),
-                                           _("Confirmed") + ": %{customdata[2]:,d}",
-                                           _("Resolved") + ": %{customdata[3]:,d}"))
-    fig = go.Figure([bars, _band(x, low, high, BLUE, _("95% interval"), yaxis="y2"), line])
-    return _layout(fig, lang, title, hovermode="closest", bargap=0.15,
-                   xaxis=_date_axis(x, lang, interval, _("Period")),
+    bars = dict(type="bar", x=x, y=d["reports"].to_numpy(), name=_("Reports"), marker=dict(color=SKY, opacity=0.75),
+                hovertext=when, customdata=d[["confirmed", "unconfirmed", "pending"]].to_numpy(),
+                hovertemplate=_hover("<b>%{hovertext}</b>", _("Reports") + ": %{y:,d}",
+                                     _("Confirmed") + ": %{customdata[0]:,d}",
+                                     _("Unconfirmed") + ": %{customdata[1]:,d}",
+                                     _("Pending") + ": %{customdata[2]:,d}"))
+    line = dict(type="scatter", x=x, y=rate, yaxis="y2", mode="lines+markers", name=_("Confirmation rate"),
+                line=dict(color=BLUE, width=2), marker=dict(size=4), connectgaps=False, hovertext=when,
+                customdata=np.column_stack([low, high, d["confirmed"], d["resolved"]]),
+                hovertemplate=_hover("<b>%{hovertext}</b>", _("Confirmation rate") + ": %{y:.1%}",
+                                     _ci(lang, "%{customdata[0]:.1%}", "%{customdata[1]:.1%}"),
+                                     _("Confirmed") + ": %{customdata[2]:,d}",
+                                     _("Resolved") + ": %{customdata[3]:,d}"))
+    return _figure([bars, _band(x, low, high, BLUE, _("95% interval"), yaxis="y2"), line], lang, title,
+                   hovermode="closest", bargap=0.15, xaxis=_date_axis(x, lang, interval, _("Period")),
                    yaxis=dict(title=dict(text=_("Reports")), rangemode="tozero", tickformat=",d"),
                    yaxis2=_pct_axis(_("Confirmation rate"), overlaying="y", side="right", showgrid=False))
 
 
-def ranked_districts(df: pd.DataFrame, lang, min_resolved: int = 30, top: int = 15) -> go.Figure:
+def ranked_districts(df: pd.DataFrame, lang, min_resolved: int = 30, top: int = 15) -> dict:
     """The `top` lowest and `top` highest confirmation rates among districts with enough resolved reports."""
     lang = normalise_lang(lang)
     _ = translator(lang)
@@ -283,22 +295,23 @@ def ranked_districts(df: pd.DataFrame, lang, min_resolved: int = 30, top: int = 
                   (d.tail(top), _("Highest confirmation rates"), BLUE)]
     else:
         groups = [(d, _("Confirmation rate"), BLUE)]
-    fig, start = go.Figure(), 0
+    data, start = [], 0
     for part, name, colour in groups:
-        fig.add_trace(_dots(part, list(range(start, start + len(part))), lang, name, colour))
+        data.append(_dots(part, list(range(start, start + len(part))), lang, name, colour))
         start += len(part)
     labels = [lab for part, _n, _c in groups for lab in part["label"]]
+    fig = _figure(data, lang, title, note, showlegend=len(groups) == 2, xaxis=_pct_axis(_("Confirmation rate")),
+                  yaxis=dict(title=dict(text=_("District")), tickmode="array", tickvals=list(range(len(labels))),
+                             ticktext=[_short(s) for s in labels], range=[-0.7, len(labels) - 0.3],
+                             tickfont=dict(size=10), automargin=True))
     if len(groups) == 2:
-        fig.add_hline(y=top - 0.5, line=dict(dash="dot", color=GREY, width=1))
-    _layout(fig, lang, title, note, showlegend=len(groups) == 2, xaxis=_pct_axis(_("Confirmation rate")),
-            yaxis=dict(title=dict(text=_("District")), tickmode="array", tickvals=list(range(len(labels))),
-                       ticktext=[_short(s) for s in labels], range=[-0.7, len(labels) - 0.3],
-                       tickfont=dict(size=10), automargin=True))
-    _overall_line(fig, lang, df)
+        fig["layout"]["shapes"] = [dict(type="line", x0=0, x1=1, xref="x domain", y0=top - 0.5, y1=top - 0.5,
+                                        yref="y", line=dict(dash="dot", color=GREY, width=1))]
+    _overall_line(fig["layout"], lang, df)
     return fig
 
 
-def verification_speed(df: pd.DataFrame, lang, interval: str | None = None) -> go.Figure:
+def verification_speed(df: pd.DataFrame, lang, interval: str | None = None) -> dict:
     """Share read within 2 days and share verified within 5 days, per period, with 95% bands."""
     lang = normalise_lang(lang)
     _ = translator(lang)
@@ -309,26 +322,26 @@ def verification_speed(df: pd.DataFrame, lang, interval: str | None = None) -> g
     x = d["period"].to_numpy(dtype=object)
     interval = interval or _interval(x)
     when = [_period_label(p, lang, interval) for p in x]
-    fig = go.Figure()
+    data = []
     for key, k, n, name, colour in (("read_2d_share", "read_2d", "eligible_read", _("Read within 2 days"), ORANGE),
                                     ("verified_5d_share", "verified_5d", "eligible_verify",
                                      _("Verified within 5 days"), BLUE)):
         ok = d[n].fillna(0).to_numpy() > 0
         share, low, high = (np.where(ok, d[c].to_numpy(dtype=float), np.nan)
                             for c in (key, key + "_low", key + "_high"))
-        fig.add_trace(_band(x, low, high, colour, name, group=key))
-        fig.add_trace(go.Scatter(
-            x=x, y=share, mode="lines+markers", name=name, legendgroup=key, line=dict(color=colour, width=2),
-            marker=dict(size=4), connectgaps=False, hovertext=when,
+        data.append(_band(x, low, high, colour, name, group=key))
+        data.append(dict(
+            type="scatter", x=x, y=share, mode="lines+markers", name=name, legendgroup=key,
+            line=dict(color=colour, width=2), marker=dict(size=4), connectgaps=False, hovertext=when,
             customdata=np.column_stack([low, high, d[k], d[n]]),
             hovertemplate=_hover("<b>%{hovertext}</b>", name + ": %{y:.1%} (" + t(
                 lang, "{k} of {n}", k="%{customdata[2]:,d}", n="%{customdata[3]:,d}") + ")",
                 _ci(lang, "%{customdata[0]:.1%}", "%{customdata[1]:.1%}"))))
-    return _layout(fig, lang, title, hovermode="closest", xaxis=_date_axis(x, lang, interval, _("Period")),
+    return _figure(data, lang, title, hovermode="closest", xaxis=_date_axis(x, lang, interval, _("Period")),
                    yaxis=_pct_axis(_("Share")))
 
 
-def week_heatmap(df: pd.DataFrame, lang) -> go.Figure:
+def week_heatmap(df: pd.DataFrame, lang) -> dict:
     """Reports by day of week (x, Mon..Sun) and time of day (y, morning at the top), counts in the cells.
 
     z is times x days: z[i][j] = reports at TIMES_OF_DAY[i] on DAYS[j].
@@ -342,12 +355,13 @@ def week_heatmap(df: pd.DataFrame, lang) -> go.Figure:
             .reindex(index=list(reference.TIMES_OF_DAY), columns=list(reference.DAYS)).fillna(0).astype("int64"))
     if int(grid.to_numpy().sum()) == 0:
         return _empty(lang, title)
-    heat = go.Heatmap(
-        z=grid.to_numpy(), x=[day_label(c, lang) for c in grid.columns], y=[time_label(c, lang) for c in grid.index],
+    heat = dict(
+        type="heatmap", z=grid.to_numpy(), x=[day_label(c, lang) for c in grid.columns],
+        y=[time_label(c, lang) for c in grid.index],
         colorscale=HEATMAP_SCALE, reversescale=True, xgap=2, ygap=2, texttemplate="%{z:,d}",
         colorbar=dict(title=dict(text=_("Reports")), thickness=12, tickformat=",d"),
         hovertemplate=_hover("<b>%{x}, %{y}</b>", _("Reports") + ": %{z:,d}"))
-    return _layout(go.Figure(heat), lang, title,
+    return _figure([heat], lang, title,
                    xaxis=dict(title=dict(text=_("Day of week")), showgrid=False, type="category"),
                    yaxis=dict(title=dict(text=_("Time of day")), showgrid=False, type="category",
                               autorange="reversed"))

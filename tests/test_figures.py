@@ -4,15 +4,41 @@ from __future__ import annotations
 
 import math
 
+import json
+
 import numpy as np
 import pandas as pd
+import plotly.graph_objects as go
 import plotly.io as pio
 import pytest
 
-from dashboard import figures as F
+from dashboard import figures as _F
 from dashboard.i18n import t, translator
 from kmzb import reference
 from kmzb.stats import wilson
+
+
+FIGURES = ("confirmation_by_category", "timeline", "ranked_districts", "verification_speed", "week_heatmap")
+
+
+class _Validated:
+    """dashboard.figures, with each figure dict checked against plotly's schema: go.Figure(d) raises on
+    any property plotly.js does not know, and gives attribute access for the assertions below."""
+
+    def __getattr__(self, name):
+        fn = getattr(_F, name)
+        if name not in FIGURES:
+            return fn
+
+        def build(*a, **kw):
+            d = fn(*a, **kw)
+            assert isinstance(d, dict) and set(d) == {"data", "layout"}
+            json.loads(pio.to_json(d, validate=False))  # serialisable as Dash will send it
+            return go.Figure(d)
+        return build
+
+
+F = _Validated()
 
 
 def with_rates(df: pd.DataFrame) -> pd.DataFrame:
