@@ -132,19 +132,16 @@ def wait_quiet(max_wait: float, threshold: float = 0.15) -> dict:
 
 
 def view_callbacks(deps: list[dict]) -> dict:
-    """The dashboard's four filter-change callbacks, found in /_dash-dependencies by their outputs."""
+    """The dashboard's two filter-change callbacks, found in /_dash-dependencies by their outputs:
+    `sync` (controls -> URL) and `views` (URL -> map, KPIs, charts, table, viewport)."""
     cbs = {}
     for cb in deps:
         out = cb["output"]
         if out.startswith("..url.search."):
             cbs["sync"] = cb
-        elif "map-geojson.hideout" in out:
-            cbs["overview"] = cb
-        elif "map.viewport" in out:
-            cbs["viewport"] = cb
-        elif "chart-timeline.figure" in out:
-            cbs["charts"] = cb
-    missing = {"sync", "overview", "viewport", "charts"} - set(cbs)
+        elif "map-geojson.hideout" in out and "chart-timeline.figure" in out and "map.viewport" in out:
+            cbs["views"] = cb
+    missing = {"sync", "views"} - set(cbs)
     if missing:
         raise SystemExit(f"callbacks not found in /_dash-dependencies: {sorted(missing)}")
     return cbs

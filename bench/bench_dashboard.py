@@ -5,13 +5,13 @@ the naive pandas way, and the first load in headless Chromium.
 
 a. HTTP (the number that counts): the real server (`python app.py`, KMZB_CACHE=off) gets the real Dash
    requests (`POST /_dash-update-component`, payloads built from `/_dash-dependencies`) a filter change
-   fires: sync (the control that changed) -> update_overview, update_charts, update_viewport with the new
-   URL; server time = the sum of the 4 client wall times on loopback. Also: the 3 view callbacks fired in
-   parallel as the browser does (wall), and a server with the cache on (first pass, then cached pass).
+   fires: sync (the control that changed) -> update_views (map, KPIs, charts, table, viewport) with the new
+   URL; server time = the sum of the 2 client wall times on loopback. Also: a server with the cache on
+   (first pass, then cached pass).
    In-process (the breakdown): create_app(settings) + test_request_context, timing sync_state, overview,
    charts, viewport_for and every gateway query / figure function inside them (monkeypatched timers,
    in this process only).
-b. The update_overview response size at gmina level for all of Poland (hideout and the other outputs),
+b. The update_views response size at gmina level for all of Poland (hideout and the other outputs),
    and the GeoJSON files (served once, cached immutable).
 c. The naive way: the whole reports table in one pandas DataFrame, pandas filter + groupby per callback.
 d. First load in headless Chromium (tests.browser.chrome), fresh profile + cache disabled, until
@@ -177,8 +177,8 @@ def sync_values(before, controls, search) -> dict:
     return v
 
 
-def run_http_change(dc: DashClient, step, lo, hi, last_scope, parallel_sessions=None) -> dict:
-    """One filter change over HTTP: sync, then the 3 view callbacks (sequential, or in parallel)."""
+def run_http_change(dc: DashClient, step, lo, hi, last_scope) -> dict:
+    """One filter change over HTTP: sync, then the views callback."""
     from callbacks.sync import CONTROLS
     from dashboard.state import to_query
 
@@ -192,29 +192,13 @@ def run_http_change(dc: DashClient, step, lo, hi, last_scope, parallel_sessions=
     if new_search != to_query(after):
         raise SystemExit(f"sync returned {new_search!r}, expected {to_query(after)!r}")
     v = {"url.search": new_search, "map-scope.data": last_scope}
-    calls = {name: dc.payload(name, v, "url.search") for name in ("overview", "charts", "viewport")}
     rec = {"search": new_search, "trigger": trigger, "sync_ms": t_sync * 1000}
-    if parallel_sessions is None:
-        for name, p in calls.items():
-            took, code, resp, body = dc.post(p)
-            rec[f"{name}_ms"] = took * 1000
-            rec[f"{name}_bytes"] = len(body)
-            if name == "overview":
-                rec["_overview"] = resp
-        rec["sum_ms"] = rec["sync_ms"] + rec["overview_ms"] + rec["charts_ms"] + rec["viewport_ms"]
-    else:
-        res = {}
-
-        def go(name, sess):
-            res[name] = dc.post(calls[name], sess)[0] * 1000
-
-        ths = [threading.Thread(target=go, args=(n, s)) for n, s in zip(calls, parallel_sessions)]
-        for th in ths:
-            th.start()
-        for th in ths:
-            th.join()
-        rec.update({f"{k}_ms": v for k, v in res.items()})
-        rec["wall_ms"] = (time.perf_counter() - t_all) * 1000
+    took, code, resp, body = dc.post(dc.payload("views", v, "url.search"))
+    rec["views_ms"] = took * 1000
+    rec["views_bytes"] = len(body)
+    rec["_overview"] = resp
+    rec["sum_ms"] = rec["sync_ms"] + rec["views_ms"]
+    rec["wall_ms"] = (time.perf_counter() - t_all) * 1000
     return rec
 
 
@@ -234,20 +218,16 @@ def part_http(steps, n_warm: int) -> dict:
         for st in steps:
             recs.append(run_http_change(dc, st, lo, hi, map_scope(st[0])[1]))
         mem = proc_mem(srv.proc.pid)
-        sessions = [requests.Session() for _ in range(3)]
-        par = [run_http_change(dc, st, lo, hi, map_scope(st[0])[1], sessions) for st in steps]
         # b. the map update at gmina level for all of Poland: explicit requests
         sizes = {}
         for label, search in (("gmina_90d", "?level=gmina"), ("gmina_all", "?level=gmina&preset=all"),
                               ("gmina_all_rate", "?level=gmina&metric=rate&preset=all"),
                               ("voivodeship_90d", "")):
-            _, _, resp, body = dc.post(dc.payload("overview", {"url.search": search}, "url.search"))
+            _, _, resp, body = dc.post(dc.payload("views", {"url.search": search}, "url.search"))
             sizes[label] = overview_sizes(resp, body)
         geo = geojson_sizes(s, srv.url)
     seq = {"sync": summary_ms([r["sync_ms"] / 1000 for r in recs]),
-           "update_overview": summary_ms([r["overview_ms"] / 1000 for r in recs]),
-           "update_charts": summary_ms([r["charts_ms"] / 1000 for r in recs]),
-           "update_viewport": summary_ms([r["viewport_ms"] / 1000 for r in recs]),
+           "update_views": summary_ms([r["views_ms"] / 1000 for r in recs]),
            "sum": summary_ms([r["sum_ms"] / 1000 for r in recs])}
     by_level = defaultdict(list)
     for st, r in zip(steps, recs):
@@ -261,8 +241,6 @@ def part_http(steps, n_warm: int) -> dict:
                        "slowest": sorted(((round(r["sum_ms"], 1), r["search"]) for r in recs), reverse=True)[:5],
                        "changes": [{k: (round(v, 2) if isinstance(v, float) else v) for k, v in r.items()
                                     if not k.startswith("_")} for r in recs]}
-    out["uncached_parallel"] = {"wall": summary_ms([r["wall_ms"] / 1000 for r in par]),
-                                "note": "sync, then the 3 view callbacks at once (as the browser fires them)"}
     gm = [overview_sizes(r["_overview"], None) for st, r in zip(steps, recs) if st[2].level == "gmina"
           and not st[2].teryt]
     out["sizes"] = {"explicit": sizes, "gmina_changes_hideout_bytes_max": max((g["hideout"] for g in gm), default=None),
@@ -281,7 +259,7 @@ def part_http(steps, n_warm: int) -> dict:
     out["cache_on_cached_pass"] = {
         "sum": summary_ms([r["sum_ms"] / 1000 for r in second]),
         "per_callback": {k: summary_ms([r[f"{k}_ms"] / 1000 for r in second])
-                         for k in ("sync", "overview", "charts", "viewport")},
+                         for k in ("sync", "views")},
         "server_rss_mb": mem_c.get("VmRSS"), "server_hwm_mb": mem_c.get("VmHWM")}
     return out
 
@@ -372,6 +350,9 @@ class TimedCursor:
     def fetchall(self):
         return self._fetch("fetchall")
 
+    def fetchnumpy(self):
+        return self._fetch("fetchnumpy")
+
 
 def instrument(gw, timers: Timers) -> None:
     """Monkeypatch (in this process only) timers around queries, view helpers and figures.
@@ -457,6 +438,10 @@ def part_inproc(steps, n_warm: int) -> dict:
         lo, hi = data_range()
 
         def one(step, record: bool):
+            with app.server.test_request_context():  # a request of its own, as on the server
+                _one(step, record)
+
+        def _one(step, record: bool):
             before, trigger, after = step
             search = to_query(before)
             controls = new_controls(before, trigger, after, lo, hi)
@@ -487,7 +472,7 @@ def part_inproc(steps, n_warm: int) -> dict:
             timers.callback = "-"
             if record:
                 for key, v in (("sync_state", t1 - t0), ("overview", t2 - t1), ("charts", t3 - t2),
-                               ("viewport_for", t4 - t3), ("sum", t4 - t0), ("json:overview", tj - ts),
+                               ("viewport_for", t4 - t3), ("views", t4 - t1), ("sum", t4 - t0), ("json:overview", tj - ts),
                                ("json:charts", te - tj), ("sum+json", te - t0)):
                     per[key].append(v)
                 sizes["overview"].append(n_over)
@@ -510,20 +495,21 @@ def part_inproc(steps, n_warm: int) -> dict:
             s = st[2]
             f = view_filters(gw, s)
             level, _scope = map_scope(s)
-            t = time.perf_counter()
-            gw.districts(f, level)
-            gw.totals(f)
-            gw.totals(previous_period(f, s.compare))
-            gw.categories(f)
-            gw.timeseries(f, interval_for(f))
-            same.append(time.perf_counter() - t)
+            with app.server.test_request_context():
+                t = time.perf_counter()
+                gw.districts(f, level)
+                gw.totals(f)
+                gw.totals(previous_period(f, s.compare))
+                gw.categories(f)
+                gw.timeseries(f, interval_for(f))
+                same.append(time.perf_counter() - t)
     # the same changes through the whole Dash stack in-process (Flask test client: dispatch + JSON, no socket)
     dc = DashClient("", FlaskSession(app.server.test_client()))
     for st in make_changes(n_warm, 999):
         run_http_change(dc, st, lo, hi, "")
     timers.callback = "-"
     recs = [run_http_change(dc, st, lo, hi, map_scope(st[0])[1]) for st in steps]
-    dispatch = {k: summary_ms([r[f"{k}_ms"] / 1000 for r in recs]) for k in ("sync", "overview", "charts", "viewport",
+    dispatch = {k: summary_ms([r[f"{k}_ms"] / 1000 for r in recs]) for k in ("sync", "views",
                                                                           "sum")}
     return {"per_function": {k: summary_ms(v) for k, v in per.items()},
             "dash_test_client": dispatch,
@@ -802,16 +788,14 @@ def main(argv=None) -> int:
         print(f"a. {len(steps)} filter changes over HTTP (levels {dict(levels)}) ...", flush=True)
         result["http"] = h = part_http(steps, args.warm)
         u, c = h["uncached"]["per_callback"]["sum"], h["cache_on_cached_pass"]["sum"]
-        print(f"   uncached (KMZB_CACHE=off), sum of 4 callbacks: p50 {u['p50_ms']:.0f} ms, p95 {u['p95_ms']:.0f} ms, "
+        print(f"   uncached (KMZB_CACHE=off), sync + views: p50 {u['p50_ms']:.0f} ms, p95 {u['p95_ms']:.0f} ms, "
               f"max {u['max_ms']:.0f} ms", flush=True)
         for k, v in h["uncached"]["per_callback"].items():
             print(f"     {k:16s} p50 {v['p50_ms']:7.1f}  p95 {v['p95_ms']:7.1f}  mean {v['mean_ms']:7.1f} ms")
-        print(f"   parallel (browser-like) wall: p50 {h['uncached_parallel']['wall']['p50_ms']:.0f} ms, "
-              f"p95 {h['uncached_parallel']['wall']['p95_ms']:.0f} ms")
         print(f"   cache on: first pass p50 {h['cache_on_first_pass']['sum']['p50_ms']:.0f} ms; cached pass p50 "
               f"{c['p50_ms']:.1f} ms, p95 {c['p95_ms']:.1f} ms", flush=True)
         sz = h["sizes"]["explicit"]["gmina_90d"]
-        print(f"b. update_overview at gmina level (all Poland): hideout {sz['hideout'] / 1024:.1f} KB "
+        print(f"b. update_views at gmina level (all Poland): hideout {sz['hideout'] / 1024:.1f} KB "
               f"({sz['hideout_gzip'] / 1024:.1f} KB gzip); whole response {sz['response'] / 1024:.0f} KB "
               f"(table rowData {sz['rowData'] / 1024:.0f} KB, {sz['rows']} rows); geojson "
               + ", ".join(f"{k} {v['bytes'] / 1024:.0f} KB" for k, v in h["sizes"]["geojson"].items()), flush=True)

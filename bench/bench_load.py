@@ -10,8 +10,8 @@ loops until the time is up, with a think time between actions (users arrive even
 seconds, which count in the measured time), over a mix of:
 
 - filter changes: POST /_dash-update-component for the sync callback (the control that changed,
-  payload built from /_dash-dependencies and the control values of /_dash-layout), then the view
-  callbacks (overview, charts, viewport) with the new URL, fired in parallel as dash-renderer does;
+  payload built from /_dash-dependencies and the control values of /_dash-layout), then the views
+  callback (map, KPIs, charts, table, viewport) with the new URL, as dash-renderer does;
 - drill-downs: a map click on a district of the next level (sync with map-geojson.clickData),
   the views, and back to Poland through the breadcrumb (the pattern-matching crumb input);
 - API calls: /api/v1/districts at every level with random filters (and compare), /categories,
@@ -278,16 +278,15 @@ class User(threading.Thread):
                 "changedPropIds": changed}
 
     def _views(self):
-        """overview, charts and viewport with the current URL, in parallel (as dash-renderer)."""
+        """The views callback with the current URL (map, KPIs, charts, table, viewport)."""
         v = {"url.search": self.search, "map-scope.data": self.scope}
-        jobs = [self.pool.submit(self._callback, kind, self._payload(kind, v, ["url.search"]), self.sessions[i])
-                for i, kind in enumerate(("overview", "charts", "viewport"))]
-        res = [j.result() for j in jobs]
-        vp = res[2]
-        if vp is not None:
+        r = self._callback("views", self._payload("views", v, ["url.search"]))
+        if r is not None:
             try:
-                self.scope = vp.json()["response"]["map-scope"]["data"]
-            except (ValueError, KeyError, TypeError):
+                scope = r.json()["response"].get("map-scope", {})
+                if "data" in scope:
+                    self.scope = scope["data"]
+            except (ValueError, KeyError, TypeError, AttributeError):
                 pass
 
     def _sync(self, changed_key: str, values: dict, crumbs=(), clicked_crumb=None) -> bool:

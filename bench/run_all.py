@@ -74,14 +74,12 @@ def table(ing: dict, api: dict, dash: dict) -> list[tuple[str, str, str, str]]:
         "{:.0f}", unit=" KB")
 
     h = g(dash, "http", default={})
-    add("dashboard filter change uncached p50 (sum of 4 callbacks, HTTP)",
+    add("dashboard filter change uncached p50 (sync + views callbacks, HTTP)",
         g(h, "uncached", "per_callback", "sum", "p50_ms"), "{:.0f}", 80, unit=" ms")
     add("dashboard filter change uncached p95", g(h, "uncached", "per_callback", "sum", "p95_ms"), "{:.0f}", 150,
         unit=" ms")
-    for cb in ("sync", "update_overview", "update_charts", "update_viewport"):
+    for cb in ("sync", "update_views"):
         add(f"  · {cb} uncached p50", g(h, "uncached", "per_callback", cb, "p50_ms"), "{:.1f}", unit=" ms")
-    add("dashboard filter change, browser-like parallel wall p50", g(h, "uncached_parallel", "wall", "p50_ms"),
-        "{:.0f}", unit=" ms")
     add("dashboard filter change cache on, first pass p50", g(h, "cache_on_first_pass", "sum", "p50_ms"), "{:.0f}",
         unit=" ms")
     add("dashboard filter change cached p50", g(h, "cache_on_cached_pass", "sum", "p50_ms"), "{:.0f}", 20, unit=" ms")
@@ -91,7 +89,7 @@ def table(ing: dict, api: dict, dash: dict) -> list[tuple[str, str, str, str]]:
     sz = g(h, "sizes", "explicit", "gmina_90d", default={})
     add("map update: hideout at gmina level, all Poland", sz.get("hideout", 0) / 1024 or None, "{:.1f}", 50,
         unit=" KB")
-    add("map update: whole update_overview response (gmina)", sz.get("response", 0) / 1024 or None, "{:.0f}",
+    add("map update: whole update_views response (gmina)", sz.get("response", 0) / 1024 or None, "{:.0f}",
         unit=" KB")
     add("  · of which district table rowData", sz.get("rowData", 0) / 1024 or None, "{:.0f}", unit=" KB")
     for lvl, v in (g(h, "sizes", "geojson", default={}) or {}).items():
@@ -126,22 +124,21 @@ def breakdown_md(dash: dict) -> list[str]:
             lines.append(f"| {r['callback']} | {r['what']} | {r['mean_ms']:.1f} | {r['calls_per_change']:g} |")
     lines += ["", "sql:X = DuckDB execute + fetch inside kmzb.queries.X (time of nested query helpers is charged to "
               "the outer one); query:X = all of queries.X (SQL + pandas); figure:X = dashboard.figures.X (plotly); "
-              "view:X = callbacks.views.X, inclusive (view:kpis contains query:totals ×2, view:view_filters "
-              "contains one query:meta)."]
+              "view:X = callbacks.views.X, inclusive. overview and charts run in the one views callback and share "
+              "what the gateway memoized for the request (charts' districts and categories are overview's)."]
     pf = ip.get("per_function", {})
     dt = ip.get("dash_test_client", {})
     if pf:
-        lines += ["", "| layer | sync | overview | charts | viewport | sum |", "|---|---:|---:|---:|---:|---:|",
+        lines += ["", "| layer | sync | views | sum |", "|---|---:|---:|---:|",
                   "| plain functions (p50 ms) | " + " | ".join(f"{pf[k]['p50_ms']:.1f}" for k in (
-                      "sync_state", "overview", "charts", "viewport_for", "sum")) + " |"]
+                      "sync_state", "views", "sum")) + " |"]
         if dt:
             lines.append("| Dash stack, Flask test client (p50 ms) | " + " | ".join(
-                f"{dt[k]['p50_ms']:.1f}" for k in ("sync", "overview", "charts", "viewport", "sum")) + " |")
+                f"{dt[k]['p50_ms']:.1f}" for k in ("sync", "views", "sum")) + " |")
         h = g(dash, "http", "uncached", "per_callback", default={})
         if h:
             lines.append("| real server over HTTP (p50 ms) | " + " | ".join(
-                f"{h[k]['p50_ms']:.1f}" for k in ("sync", "update_overview", "update_charts", "update_viewport",
-                                                   "sum")) + " |")
+                f"{h[k]['p50_ms']:.1f}" for k in ("sync", "update_views", "sum")) + " |")
     return lines
 
 

@@ -18,6 +18,7 @@ import gettext
 import math
 from collections.abc import Callable
 from datetime import date, datetime
+from decimal import ROUND_HALF_EVEN, Decimal
 from functools import lru_cache
 from pathlib import Path
 
@@ -134,31 +135,56 @@ def _locale(lang) -> Locale:
 
 
 def _apply(pattern, x, lang, digits: int) -> str:
-    """Apply the locale's standard pattern with exactly `digits` fraction digits."""
+    """Apply the locale's standard pattern with exactly `digits` fraction digits (Babel; the
+    reference the fast path below is tested against)."""
     p = copy.copy(pattern)
     p.frac_prec = (digits, digits)
     return p.apply(x, _locale(lang))
+
+
+@lru_cache(maxsize=8)
+def _symbols(lang) -> tuple[str, str, str, str]:
+    """(group, decimal, percent suffix, minus) of the locale's standard patterns."""
+    loc = _locale(lang)
+    sym = loc.number_symbols["latn"]
+    pct = loc.percent_formats[None]
+    dec = loc.decimal_formats[None]
+    # the fast path knows only the plain patterns: '#,##0.###' and '#,##0%' in groups of 3
+    assert dec.grouping == (3, 3) and dec.prefix == ("", "-") and dec.suffix == ("", "")
+    assert pct.grouping == (3, 3) and pct.prefix == ("", "-") and pct.suffix[0] == pct.suffix[1] and pct.scale == 2
+    return sym["group"], sym["decimal"], pct.suffix[0].replace("%", sym["percentSign"]), sym["minusSign"]
+
+
+def fast_number(x, lang, digits: int = 0, percent: bool = False) -> str:
+    """What fmt_dec / fmt_pct give, ~20x faster (for thousands of map labels per view): the same
+    decimal rounding (half to even on the value's shortest repr, as Babel) and the locale's symbols."""
+    if _missing(x):
+        return MISSING
+    group, dec, pct, minus = _symbols(normalise_lang(lang))
+    d = Decimal(str(float(x)))
+    if percent:
+        d = d.scaleb(2)
+    neg = d.is_signed()
+    d = abs(d).quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_EVEN)
+    text = f"{d:,.{digits}f}".replace(",", "\0").replace(".", dec).replace("\0", group)
+    return (minus if neg else "") + text + (pct if percent else "")
 
 
 def fmt_int(n, lang) -> str:
     """1234567 -> '1 234 567' (pl, non-breaking spaces as CLDR has it) / '1,234,567' (en)."""
     if _missing(n):
         return MISSING
-    return _apply(_locale(lang).decimal_formats[None], round(float(n)), lang, 0)
+    return fast_number(round(float(n)), lang, 0)
 
 
 def fmt_dec(x, lang, digits: int = 1) -> str:
     """12.345 -> '12,3' (pl) / '12.3' (en)."""
-    if _missing(x):
-        return MISSING
-    return _apply(_locale(lang).decimal_formats[None], float(x), lang, digits)
+    return fast_number(x, lang, digits)
 
 
 def fmt_pct(x, lang, digits: int = 1) -> str:
     """A fraction as a percentage: 0.523 -> '52,3%' (pl) / '52.3%' (en); None/NaN -> '–'."""
-    if _missing(x):
-        return MISSING
-    return _apply(_locale(lang).percent_formats[None], float(x), lang, digits)
+    return fast_number(x, lang, digits, percent=True)
 
 
 def fmt_signed_pct(x, lang, digits: int = 1) -> str:

@@ -53,6 +53,25 @@ def request_audience() -> str:
         return PUBLIC
 
 
+def _copy(value):
+    # callers may add columns to the frames they get; the memoized ones stay as computed
+    return value.copy() if isinstance(value, pd.DataFrame) else value
+
+
+def _request_memo() -> dict | None:
+    """A dict living as long as the current request (None outside one)."""
+    try:
+        from flask import g, has_request_context
+    except ImportError:
+        return None
+    if not has_request_context():
+        return None
+    memo = g.get("_kmzb_memo")
+    if memo is None:
+        memo = g._kmzb_memo = {}
+    return memo
+
+
 class DataGateway:
     def __init__(self, settings: Settings, cache=None):
         self.settings = settings
@@ -60,16 +79,28 @@ class DataGateway:
         self.cache = cache
         self._manifest: dict | None = None
         self._bboxes: dict | None = None
+        self._labels: dict | None = None
 
     # ------------------------------------------------------------------ plumbing
     def version(self) -> str:
         return self.store.version()
 
     def _memo(self, name: str, args: tuple, fn: Callable):
+        """fn(cursor), memoized per request (one view needs the same rows in several places) and in
+        the shared cache (keyed by data version and code fingerprint)."""
         cur, version = self.store.cursor()
+        raw = f"{name}|{version}|{code_version()}|" + "|".join(a.key() if isinstance(a, Filters) else str(a) for a in args)
+        local = _request_memo()
+        if local is not None and raw in local:
+            return _copy(local[raw])
+        value = self._shared(raw, fn, cur)
+        if local is not None:
+            local[raw] = value
+        return _copy(value)
+
+    def _shared(self, raw: str, fn: Callable, cur):
         if self.cache is None:
             return fn(cur)
-        raw = f"{name}|{version}|{code_version()}|" + "|".join(a.key() if isinstance(a, Filters) else str(a) for a in args)
         key = "kmzb:" + hashlib.sha1(raw.encode()).hexdigest()
         try:
             hit = self.cache.get(key)
@@ -77,7 +108,7 @@ class DataGateway:
             log.warning("cache get failed: %s", e)
             hit = None
         if hit is not None:
-            return hit.copy() if isinstance(hit, pd.DataFrame) else hit
+            return hit
         value = fn(cur)
         try:
             self.cache.set(key, value)
@@ -93,13 +124,28 @@ class DataGateway:
         return geo_districts(self.settings.geo_dir, level)
 
     # ------------------------------------------------------------------ data functions
+    def cells(self, f: Filters):
+        """The filtered reports grouped by (gmina, category, status), shared by every count of one
+        request (districts of any level, categories, totals, top categories). Kept for the request
+        only: the derived counts are what the shared cache holds."""
+        local = _request_memo()
+        cur, version = self.store.cursor()
+        key = f"cells|{version}|{f.key()}"
+        if local is not None and key in local:
+            return local[key]
+        value = queries.gmina_cells(cur, f)
+        if local is not None:
+            local[key] = value
+        return value
+
     def districts(self, f: Filters, level: str, audience: str = PUBLIC) -> pd.DataFrame:
         table = self.districts_table(level)
         return self._memo("districts", (f, level, audience),
-                          lambda cur: queries.district_counts(cur, f, level, table, audience))
+                          lambda cur: queries.district_counts(cur, f, level, table, audience, self.cells(f)))
 
     def categories(self, f: Filters, audience: str = PUBLIC) -> pd.DataFrame:
-        return self._memo("categories", (f, audience), lambda cur: queries.category_counts(cur, f, audience))
+        return self._memo("categories", (f, audience),
+                          lambda cur: queries.category_counts(cur, f, audience, self.cells(f)))
 
     def timeseries(self, f: Filters, interval: str, audience: str = PUBLIC) -> pd.DataFrame:
         return self._memo("timeseries", (f, interval, audience),
@@ -109,7 +155,15 @@ class DataGateway:
         return self._memo("meta", (), queries.meta)
 
     def totals(self, f: Filters, audience: str = PUBLIC) -> dict:
-        return self._memo("totals", (f, audience), lambda cur: queries.totals(cur, f, audience))
+        """KPI numbers: the sum of the category rows (shared with the category chart) plus one
+        small query for eliminated reports and the median days to verification."""
+        extra = self._memo("totals_extra", (f, audience),
+                           lambda cur: queries.totals_extra(cur, f, audience, self.cells(f)))
+        return queries.totals_of(self.categories(f, audience), extra)
+
+    def total_reports(self, f: Filters, audience: str = PUBLIC) -> int | None:
+        """Reports in the selection (None when only a suppressed small number): the KPI's comparison."""
+        return queries.totals_of(self.categories(f, audience))["reports"]
 
     def verification_speed(self, f: Filters, interval: str, audience: str = PUBLIC) -> pd.DataFrame:
         return self._memo("verification", (f, interval, audience),
@@ -122,12 +176,11 @@ class DataGateway:
         """The districts rows plus change against the comparison period, the top category and
         the median days to verification (the dashboard's table and its CSV)."""
         def run(cur):
-            base = queries.district_counts(cur, f, level, self.districts_table(level), audience)
-            extras = queries.district_extras(cur, f, level, audience)
+            base = self.districts(f, level, audience)
+            extras = queries.district_extras(cur, f, level, self.districts_table(level), audience, self.cells(f))
             out = base.merge(extras, on="teryt", how="left")
             if compare and f.date_from and f.date_to:
-                prev = queries.district_counts(cur, queries.previous_period(f, compare), level,
-                                               self.districts_table(level), audience)
+                prev = self.districts(queries.previous_period(f, compare), level, audience)
                 out["reports_previous"] = prev["reports"].to_numpy()
                 out["change"] = out["reports"] - out["reports_previous"]
                 with np.errstate(divide="ignore", invalid="ignore"):
@@ -169,6 +222,16 @@ class DataGateway:
         if b is None:
             return manifest["bounds"]
         return [[b[1], b[0]], [b[3], b[2]]]
+
+    def labels(self) -> dict[str, str]:
+        """teryt -> label of every district (static geometry: built once per process)."""
+        if self._labels is None:
+            labels = {}
+            for lvl in ("voivodeship", "powiat", "gmina"):
+                table = self.districts_table(lvl)
+                labels.update(zip(table["teryt"], table["label"]))
+            self._labels = labels
+        return self._labels
 
     def regions(self) -> dict[str, list[tuple[str, str]]]:
         """Every district's (teryt, label), for the region picker."""

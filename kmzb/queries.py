@@ -6,11 +6,14 @@ Nothing here touches descriptions: the public aggregates never read them.
 from __future__ import annotations
 
 from datetime import timedelta
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
 
+from . import cells as cells_mod
 from . import reference
+from .cells import Cells
 from .filters import LEVEL_DIGITS, Filters
 from .stats import wilson
 
@@ -48,9 +51,15 @@ def where(f: Filters, audience: str = PUBLIC) -> tuple[str, list]:
     """SQL filter for the filters; for the public, `confirmed-only` categories count only once confirmed."""
     if audience not in AUDIENCES:
         raise ValueError(f"unknown audience {audience!r}")
-    parts, params = ["TRUE"], []
+    w, params = filter_where(f)
     if audience == PUBLIC and _codes("confirmed-only"):
-        parts.append(f"NOT ({_in('category', _codes('confirmed-only'))} AND outcome <> 'confirmed')")
+        w += f" AND NOT ({_in('category', _codes('confirmed-only'))} AND outcome <> 'confirmed')"
+    return w, params
+
+
+def filter_where(f: Filters) -> tuple[str, list]:
+    """SQL filter for the filters alone (the audience's rules are applied by the caller)."""
+    parts, params = ["TRUE"], []
     if f.date_from:
         parts.append("created_date >= ?")
         params.append(f.date_from)
@@ -69,105 +78,179 @@ def where(f: Filters, audience: str = PUBLIC) -> tuple[str, list]:
     return " AND ".join(parts), params
 
 
-def grouped_counts(cur, f: Filters, key_sql: str, audience: str) -> pd.DataFrame:
-    """Counts per group, with the public rule for hidden categories applied per cell and per
-    hidden category: a cell's reports of a hidden category are counted only where there are at
-    least 5 of them; with 1-4 they are left out and the cell is flagged `suppressed`, and a
-    cell holding nothing else is `small` (shown as "<5", counts empty). Deciding per category
-    keeps totals consistent with the per-category rows (no recovery by subtraction)."""
-    w, params = where(f, audience)
-    threshold = SMALL if audience == PUBLIC else 0
-    keep = f"(NOT hidden OR reports >= {threshold})"
-    return cur.execute(f"""
-        WITH cells AS (
-            SELECT {key_sql} AS k, {hidden_sql()} AS hidden,
-                   CASE WHEN {hidden_sql()} THEN category END AS hidden_category, {COUNT_SQL}
-            FROM reports WHERE {w} GROUP BY 1, 2, 3)
-        SELECT k,
-               sum(reports) FILTER (WHERE {keep}) AS reports,
-               sum(confirmed) FILTER (WHERE {keep}) AS confirmed,
-               sum(unconfirmed) FILTER (WHERE {keep}) AS unconfirmed,
-               sum(pending) FILTER (WHERE {keep}) AS pending,
-               bool_or(hidden AND reports < {threshold}) AS suppressed,
-               bool_or(hidden AND reports < {threshold}) AND coalesce(sum(reports) FILTER (WHERE NOT hidden), 0) = 0 AS small
-        FROM cells GROUP BY 1""", params).df()
+def _enums(cur) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    cats, sts = cur.execute("SELECT enum_range(NULL::category_t), enum_range(NULL::status_t)").fetchone()
+    return tuple(cats), tuple(sts)
 
 
-def with_rates(df: pd.DataFrame) -> pd.DataFrame:
-    for c in ("reports", "confirmed", "unconfirmed", "pending"):
-        df[c] = df[c].fillna(0).astype("int64")
-    df["resolved"] = df["confirmed"] + df["unconfirmed"]
-    rate, low, high = wilson(df["confirmed"].to_numpy(), df["resolved"].to_numpy())
-    df["confirmation_rate"] = np.round(rate, 4)
-    df["ci_low"] = np.round(low, 4)
-    df["ci_high"] = np.round(high, 4)
-    if "small" in df:
-        small = df["small"].fillna(False).astype(bool)
-        df["suppressed"] = df["suppressed"].fillna(False).astype(bool)
-        df = df.drop(columns="small")
-        if small.any():
-            cols = ["reports", "confirmed", "unconfirmed", "pending", "resolved"]
-            df[cols] = df[cols].astype("Int64")
-            df.loc[small, cols] = pd.NA
-            df.loc[small, ["confirmation_rate", "ci_low", "ci_high"]] = np.nan
-    return df
+def _outcome_index(statuses: tuple[str, ...]) -> np.ndarray:
+    of = reference.status_outcome()
+    return np.array([cells_mod.OUTCOMES.index(of[s]) for s in statuses], dtype=np.int8)
 
 
-def district_counts(cur, f: Filters, level: str, districts: pd.DataFrame, audience: str = PUBLIC) -> pd.DataFrame:
-    """One row per district of the level (zeros included), restricted to the teryt filter."""
-    counts = grouped_counts(cur, f, LEVEL_COLUMN[level], audience).rename(columns={"k": "teryt"})
-    base = districts[["teryt", "name", "population"]]
+def gmina_cells(cur, f: Filters) -> Cells:
+    """The filtered reports grouped by (gmina, category, status): one scan serves the district
+    counts of every level, the category counts, the totals and each district's top category.
+    The group keys go out as numbers (the TERYT code, the ENUM index): far cheaper to move and
+    to add up than their text."""
+    w, params = filter_where(f)
+    cats, sts = _enums(cur)
+    r = cur.execute(f"""
+        SELECT gmina::BIGINT AS key, enum_code(category) AS cat, enum_code(status) AS status, n
+        FROM (SELECT gmina, category, status, count(*) AS n FROM reports WHERE {w} GROUP BY ALL)""",
+                    params).fetchnumpy()
+    status = np.asarray(r["status"], dtype=np.int64)
+    return Cells(np.asarray(r["key"], dtype=np.int64), np.asarray(r["cat"], dtype=np.int64),
+                 _outcome_index(sts)[status] if len(status) else status, status,
+                 np.asarray(r["n"], dtype=np.float64), cats, sts)
+
+
+def day_cells(cur, f: Filters) -> Cells:
+    """The filtered reports grouped by (day of creation, category, outcome); key = days since 1970-01-01."""
+    w, params = filter_where(f)
+    cats, sts = _enums(cur)
+    r = cur.execute(f"""
+        SELECT (d - DATE '1970-01-01')::BIGINT AS key, enum_code(category) AS cat, enum_code(outcome) AS o, n
+        FROM (SELECT created_date AS d, category, outcome, count(*) AS n FROM reports WHERE {w} GROUP BY ALL)""",
+                    params).fetchnumpy()
+    outcome_enum = [o for o in cur.execute("SELECT enum_range(NULL::outcome_t)").fetchone()[0]]
+    remap = np.array([cells_mod.OUTCOMES.index(o) for o in outcome_enum], dtype=np.int64)
+    o = np.asarray(r["o"], dtype=np.int64)
+    return Cells(np.asarray(r["key"], dtype=np.int64), np.asarray(r["cat"], dtype=np.int64),
+                 remap[o] if len(o) else o, np.full(len(o), -1, dtype=np.int64),
+                 np.asarray(r["n"], dtype=np.float64), cats, sts)
+
+
+DIVISOR = {"voivodeship": 100_000, "powiat": 1_000, "gmina": 1}
+
+
+def _district_rows(districts: pd.DataFrame, f: Filters, level: str) -> pd.DataFrame:
+    base = districts
     if f.teryt:
         n = LEVEL_DIGITS[level]
         if len(f.teryt) <= n:
             base = base[base["teryt"].str.startswith(f.teryt)]
         else:
             base = base[base["teryt"] == f.teryt[:n]]
-    out = base.merge(counts, on="teryt", how="left")
-    out = with_rates(out)
+    return base
+
+
+def _groups_of(keys: np.ndarray, codes: np.ndarray) -> np.ndarray:
+    """For each cell key, the index of its row in `codes` (any order), -1 when not there."""
+    order = np.argsort(codes, kind="stable")
+    at = cells_mod.positions(keys, codes[order])
+    return np.where(at >= 0, order[np.maximum(at, 0)], -1)
+
+
+def district_counts(cur, f: Filters, level: str, districts: pd.DataFrame, audience: str = PUBLIC,
+                    cells: Cells | None = None) -> pd.DataFrame:
+    """One row per district of the level (zeros included), restricted to the teryt filter."""
+    cells = gmina_cells(cur, f) if cells is None else cells
+    base = _district_rows(districts, f, level)
+    teryt = base["teryt"].to_numpy(dtype=object)
+    group = _groups_of(cells.key // DIVISOR[level], teryt.astype(np.int64))
+    g = cells_mod.grouped(cells, group, len(teryt), audience)
+    population = base["population"].to_numpy()
+    cols = {"teryt": teryt, "name": base["name"].to_numpy(dtype=object), "population": population,
+            **_rated(g, g["suppressed"], g["small"])}
     with np.errstate(divide="ignore", invalid="ignore"):
-        out["reports_per_10k"] = np.round(out["reports"] / out["population"] * 10_000, 2)
-    cols = ["teryt", "name", "population", *COUNTS, "confirmation_rate", "ci_low", "ci_high", "reports_per_10k",
-            "suppressed"]
-    return out[cols].reset_index(drop=True)
+        cols["reports_per_10k"] = np.round(np.asarray(cols["reports"], dtype=float) / population * 10_000, 2)
+    order = ["teryt", "name", "population", *COUNTS, "confirmation_rate", "ci_low", "ci_high", "reports_per_10k",
+             "suppressed"]
+    return pd.DataFrame({k: cols[k] for k in order})
 
 
-def category_counts(cur, f: Filters, audience: str = PUBLIC) -> pd.DataFrame:
-    counts = grouped_counts(cur, f, "category::VARCHAR", audience).rename(columns={"k": "code"})
-    base = pd.DataFrame([(c.code, c.label_pl, c.label_en, c.group) for c in reference.categories()],
-                        columns=["code", "label_pl", "label_en", "group"])
-    if f.categories:
-        base = base[base["code"].isin(f.categories)]
-    out = with_rates(base.merge(counts, on="code", how="left"))
+def top_categories(cur, f: Filters, level: str, districts: pd.DataFrame, audience: str = PUBLIC,
+                   cells: Cells | None = None) -> pd.DataFrame:
+    """Per district of the level: the most reported category (for the public, never a hidden one)."""
+    cells = gmina_cells(cur, f) if cells is None else cells
+    teryt = _district_rows(districts, f, level)["teryt"].to_numpy(dtype=object)
+    group = _groups_of(cells.key // DIVISOR[level], teryt.astype(np.int64))
+    return pd.DataFrame({"teryt": teryt, "top_category": cells_mod.top_category(cells, group, len(teryt), audience)})
+
+
+def _rated(counts: dict[str, np.ndarray], suppressed: np.ndarray | None = None,
+           small: np.ndarray | None = None) -> dict:
+    """Columns: the four counts (int64, or Int64 with NA where `small`), resolved, the rate and its
+    interval (NaN where nothing is resolved or small) and, when given, `suppressed`."""
+    c = {k: np.nan_to_num(np.asarray(v, dtype=float), nan=0.0).astype(np.int64) for k, v in counts.items()}
+    resolved = c["confirmed"] + c["unconfirmed"]
+    rate, low, high = wilson(c["confirmed"], resolved)
+    out = {"reports": c["reports"], "confirmed": c["confirmed"], "unconfirmed": c["unconfirmed"],
+           "pending": c["pending"], "resolved": resolved, "confirmation_rate": np.round(rate, 4),
+           "ci_low": np.round(low, 4), "ci_high": np.round(high, 4)}
+    if suppressed is not None:
+        out["suppressed"] = suppressed
+    if small is not None and small.any():
+        for k in ("reports", "confirmed", "unconfirmed", "pending", "resolved"):
+            out[k] = pd.array(np.where(small, 0, out[k]), dtype="Int64")
+            out[k][small] = pd.NA
+        for k in ("confirmation_rate", "ci_low", "ci_high"):
+            out[k] = np.where(small, np.nan, out[k])
+    return out
+
+
+@lru_cache(maxsize=1)
+def _category_base() -> tuple:
+    cats = reference.categories()
+    return (tuple(c.code for c in cats), tuple(c.label_pl for c in cats), tuple(c.label_en for c in cats),
+            tuple(c.group for c in cats), frozenset(_codes("confirmed-only")))
+
+
+def category_counts(cur, f: Filters, audience: str = PUBLIC, cells: Cells | None = None) -> pd.DataFrame:
+    cells = gmina_cells(cur, f) if cells is None else cells
+    code, label_pl, label_en, group, only = _category_base()
+    keep = np.array([not f.categories or c in f.categories for c in code])
+    codes = np.array(code, dtype=object)[keep]
+    where_in = {c: i for i, c in enumerate(codes)}
+    cat_group = np.array([where_in.get(c, -1) for c in cells.categories], dtype=np.int64)
+    g = cells_mod.grouped(cells, cat_group[cells.cat] if len(cells) else cells.cat, len(codes), audience)
+    cols = {"code": codes, "label_pl": np.array(label_pl, dtype=object)[keep],
+            "label_en": np.array(label_en, dtype=object)[keep], "group": np.array(group, dtype=object)[keep],
+            **_rated(g, g["suppressed"], g["small"])}
     if audience == PUBLIC:
         # counted only once confirmed, so a public rate would be 100% by construction: none
-        only = out["code"].isin(_codes("confirmed-only"))
-        out.loc[only, ["confirmation_rate", "ci_low", "ci_high"]] = np.nan
-    cols = ["code", "label_pl", "label_en", "group", *COUNTS, "confirmation_rate", "ci_low", "ci_high", "suppressed"]
-    return out[cols].reset_index(drop=True)
+        is_only = np.array([c in only for c in codes], dtype=bool)
+        for k in ("confirmation_rate", "ci_low", "ci_high"):
+            cols[k] = np.where(is_only, np.nan, cols[k])
+    order = ["code", "label_pl", "label_en", "group", *COUNTS, "confirmation_rate", "ci_low", "ci_high", "suppressed"]
+    return pd.DataFrame({k: cols[k] for k in order})
 
 
-def timeseries(cur, f: Filters, interval: str, audience: str = PUBLIC) -> pd.DataFrame:
-    counts = grouped_counts(cur, f, f"date_trunc('{interval}', created_date)::DATE", audience).rename(
-        columns={"k": "period"})
+def _period_starts(days: np.ndarray, interval: str) -> np.ndarray:
+    """Day numbers (since 1970-01-01) of the period each day falls in."""
+    if interval == "day":
+        return days
+    if interval == "week":
+        return days - (days + 3) % 7  # 1970-01-01 was a Thursday; weeks start on Monday
+    return days.astype("datetime64[D]").astype("datetime64[M]").astype("datetime64[D]").astype(np.int64)
+
+
+def _periods(cur, f: Filters, interval: str) -> pd.DatetimeIndex:
+    """Every period of the interval from the filter's first day (or the data's) to its last."""
     lo, hi = (None, None) if (f.date_from and f.date_to) else date_range(cur)
     start = f.date_from or lo
     end = f.date_to or hi
     if start is None or end is None:
-        periods = pd.DatetimeIndex([])
-    else:
-        freq = {"day": "D", "week": "W-MON", "month": "MS"}[interval]
-        first = pd.Timestamp(start)
-        if interval == "week":
-            first = first - pd.Timedelta(days=first.weekday())
-        elif interval == "month":
-            first = first.replace(day=1)
-        periods = pd.date_range(first, pd.Timestamp(end), freq=freq)
-    base = pd.DataFrame({"period": periods.date})
-    counts["period"] = pd.to_datetime(counts["period"]).dt.date
-    out = with_rates(base.merge(counts, on="period", how="left"))
-    out["period"] = out["period"].map(lambda d: d.isoformat())
-    return out[["period", *COUNTS, "confirmation_rate", "ci_low", "ci_high", "suppressed"]]
+        return pd.DatetimeIndex([])
+    freq = {"day": "D", "week": "W-MON", "month": "MS"}[interval]
+    first = pd.Timestamp(start)
+    if interval == "week":
+        first = first - pd.Timedelta(days=first.weekday())
+    elif interval == "month":
+        first = first.replace(day=1)
+    return pd.date_range(first, pd.Timestamp(end), freq=freq)
+
+
+def timeseries(cur, f: Filters, interval: str, audience: str = PUBLIC) -> pd.DataFrame:
+    cells = day_cells(cur, f)
+    periods = _periods(cur, f, interval)
+    starts = periods.values.astype("datetime64[D]").astype(np.int64)
+    group = cells_mod.positions(_period_starts(cells.key, interval), starts)
+    g = cells_mod.grouped(cells, group, len(starts), audience)
+    cols = {"period": np.array(periods.strftime("%Y-%m-%d"), dtype=object), **_rated(g, g["suppressed"], g["small"])}
+    return pd.DataFrame({k: cols[k] for k in ["period", *COUNTS, "confirmation_rate", "ci_low", "ci_high",
+                                              "suppressed"]})
 
 
 def date_range(cur):
@@ -215,33 +298,44 @@ def previous_period(f: Filters, mode: str = "previous") -> Filters:
     return f.replace(date_from=f.date_from - timedelta(days=length), date_to=f.date_to - timedelta(days=length))
 
 
+def totals_extra(cur, f: Filters, audience: str = PUBLIC, cells: Cells | None = None) -> dict:
+    """What the category rows cannot give: reports eliminated and the median days to verification
+    (for the public without hidden categories)."""
+    cells = gmina_cells(cur, f) if cells is None else cells
+    w, params = _public_where(f, audience)
+    median_days = cur.execute(f"""SELECT median(epoch(resolved_at - created_at) / 86400.0) FROM reports
+        WHERE {w} AND observed_pending AND resolved_at IS NOT NULL""", params).fetchone()[0]
+    return {"eliminated": cells_mod.status_count(cells, "potwierdzone-wyeliminowane", audience),
+            "median_days_to_verification": None if median_days is None else round(float(median_days), 2)}
+
+
+def totals_of(categories: pd.DataFrame, extra: dict | None = None) -> dict:
+    """Headline numbers for the KPI cards, as the sum of the per-category rows of category_counts
+    (so the public rule for hidden categories applies per category over the whole selection,
+    and the total always equals the sum of the category table)."""
+    num = lambda c: int(pd.to_numeric(categories[c], errors="coerce").fillna(0).sum())  # noqa: E731
+    confirmed, unconfirmed, pending = num("confirmed"), num("unconfirmed"), num("pending")
+    reports, resolved = confirmed + unconfirmed + pending, confirmed + unconfirmed
+    suppressed = bool(categories["suppressed"].fillna(False).astype(bool).any()) if len(categories) else False
+    small = suppressed and reports == 0
+    rate, low, high = wilson([confirmed], [resolved])
+    out = {
+        "reports": None if small else reports, "confirmed": None if small else confirmed,
+        "unconfirmed": None if small else unconfirmed, "pending": None if small else pending,
+        "resolved": None if small else resolved, "suppressed": suppressed, "small": small,
+        "confirmation_rate": None if resolved == 0 else round(float(rate[0]), 4),
+        "ci_low": None if resolved == 0 else round(float(low[0]), 4),
+        "ci_high": None if resolved == 0 else round(float(high[0]), 4),
+        "eliminated": None, "median_days_to_verification": None,
+    }
+    if extra:
+        out.update(extra)
+    return out
+
+
 def totals(cur, f: Filters, audience: str = PUBLIC) -> dict:
     """Headline numbers for the KPI cards (the public rule for hidden categories applies)."""
-    g = with_rates(grouped_counts(cur, f, "1", audience))
-    w, params = where(f, audience)
-    extra = f" AND NOT ({hidden_sql()})" if audience == PUBLIC else ""
-    eliminated, median_days = cur.execute(f"""SELECT
-            count(*) FILTER (WHERE status = 'potwierdzone-wyeliminowane'),
-            median(epoch(resolved_at - created_at) / 86400.0) FILTER (WHERE observed_pending AND resolved_at IS NOT NULL)
-        FROM reports WHERE {w}{extra}""", params).fetchone()
-    if g.empty:
-        g = with_rates(pd.DataFrame({"reports": [0], "confirmed": [0], "unconfirmed": [0], "pending": [0],
-                                     "suppressed": [False], "small": [False]}))
-    r = g.iloc[0]
-    small = pd.isna(r["reports"])
-    num = lambda v: None if pd.isna(v) else int(v)  # noqa: E731
-    reports, confirmed, unconfirmed, pending, resolved = (num(r[c]) for c in COUNTS)
-    rate, low, high = wilson([confirmed or 0], [resolved or 0])
-    resolved_n = resolved or 0
-    return {
-        "reports": reports, "confirmed": confirmed, "unconfirmed": unconfirmed,
-        "pending": pending, "resolved": resolved, "eliminated": int(eliminated),
-        "suppressed": bool(r["suppressed"]), "small": bool(small),
-        "confirmation_rate": None if resolved_n == 0 else round(float(rate[0]), 4),
-        "ci_low": None if resolved_n == 0 else round(float(low[0]), 4),
-        "ci_high": None if resolved_n == 0 else round(float(high[0]), 4),
-        "median_days_to_verification": None if median_days is None else round(float(median_days), 2),
-    }
+    return totals_of(category_counts(cur, f, audience), totals_extra(cur, f, audience))
 
 
 def _public_where(f: Filters, audience: str) -> tuple[str, list]:
@@ -252,19 +346,17 @@ def _public_where(f: Filters, audience: str) -> tuple[str, list]:
     return w, params
 
 
-def district_extras(cur, f: Filters, level: str, audience: str = PUBLIC) -> pd.DataFrame:
+def district_extras(cur, f: Filters, level: str, districts: pd.DataFrame, audience: str = PUBLIC,
+                    cells: Cells | None = None) -> pd.DataFrame:
     """Per district: the most reported category and the median days to verification."""
     col = LEVEL_COLUMN[level]
     w, params = _public_where(f, audience)
-    return cur.execute(f"""
-        WITH c AS (SELECT {col} AS teryt, category::VARCHAR AS category, count(*) AS n
-                   FROM reports WHERE {w} GROUP BY 1, 2),
-             top AS (SELECT teryt, arg_max(category, n) AS top_category FROM c GROUP BY 1),
-             ver AS (SELECT {col} AS teryt,
-                            round(median(epoch(resolved_at - created_at) / 86400.0), 2) AS median_days_to_verification
-                     FROM reports WHERE {w} AND observed_pending AND resolved_at IS NOT NULL GROUP BY 1)
-        SELECT top.teryt, top.top_category, ver.median_days_to_verification
-        FROM top LEFT JOIN ver USING (teryt)""", params + params).df()
+    # only reports seen pending and then resolved have a time to verification: a small share
+    ver = cur.execute(f"""
+        SELECT {col} AS teryt, round(median(epoch(resolved_at - created_at) / 86400.0), 2) AS median_days_to_verification
+        FROM reports WHERE {w} AND observed_pending AND resolved_at IS NOT NULL GROUP BY 1""", params).df()
+    top = top_categories(cur, f, level, districts, audience, cells)
+    return top.merge(ver, on="teryt", how="left")
 
 
 def verification_speed(cur, f: Filters, interval: str, audience: str = PUBLIC) -> pd.DataFrame:
@@ -279,17 +371,28 @@ def verification_speed(cur, f: Filters, interval: str, audience: str = PUBLIC) -
     w, params = _public_where(f, audience)
     edge = cur.execute("SELECT value FROM meta WHERE key = 'last_modified'").fetchone()
     edge = edge[0] if edge else cur.execute("SELECT max(modified_at)::VARCHAR FROM reports").fetchone()[0]
-    params = [edge] + params
+    params = [edge, edge, edge, edge] + params
+    # rows that cannot count are filtered out first (observed_*), and the days are grouped
+    # before truncating them to periods: both far cheaper than per-row work on every report
     df = cur.execute(f"""
-        WITH edge AS (SELECT ?::TIMESTAMP AS t)
-        SELECT date_trunc('{interval}', created_date)::DATE AS period,
-               count(*) FILTER (WHERE created_at <= edge.t - INTERVAL 2 DAY AND observed_new) AS eligible_read,
-               count(*) FILTER (WHERE created_at <= edge.t - INTERVAL 2 DAY AND observed_new
-                                AND read_at IS NOT NULL AND read_at <= created_at + INTERVAL 2 DAY) AS read_2d,
-               count(*) FILTER (WHERE created_at <= edge.t - INTERVAL 5 DAY AND observed_pending) AS eligible_verify,
-               count(*) FILTER (WHERE created_at <= edge.t - INTERVAL 5 DAY AND observed_pending
-                                AND resolved_at IS NOT NULL AND resolved_at <= created_at + INTERVAL 5 DAY) AS verified_5d
-        FROM reports, edge WHERE {w} GROUP BY 1 ORDER BY 1""", params).df()
+        WITH d AS (
+            SELECT created_date,
+                   count(*) FILTER (WHERE created_at <= ?::TIMESTAMP - INTERVAL 2 DAY AND observed_new) AS eligible_read,
+                   count(*) FILTER (WHERE created_at <= ?::TIMESTAMP - INTERVAL 2 DAY AND observed_new
+                                    AND read_at IS NOT NULL AND read_at <= created_at + INTERVAL 2 DAY) AS read_2d,
+                   count(*) FILTER (WHERE created_at <= ?::TIMESTAMP - INTERVAL 5 DAY AND observed_pending) AS eligible_verify,
+                   count(*) FILTER (WHERE created_at <= ?::TIMESTAMP - INTERVAL 5 DAY AND observed_pending
+                                    AND resolved_at IS NOT NULL AND resolved_at <= created_at + INTERVAL 5 DAY) AS verified_5d
+            FROM reports WHERE {w} AND (observed_new OR observed_pending) GROUP BY 1)
+        SELECT date_trunc('{interval}', created_date)::DATE AS period, sum(eligible_read)::BIGINT AS eligible_read,
+               sum(read_2d)::BIGINT AS read_2d, sum(eligible_verify)::BIGINT AS eligible_verify,
+               sum(verified_5d)::BIGINT AS verified_5d
+        FROM d GROUP BY 1 ORDER BY 1""", params).df()
+    counts = ("eligible_read", "read_2d", "eligible_verify", "verified_5d")
+    periods = pd.DataFrame({"period": _periods(cur, f, interval).date})
+    df["period"] = pd.to_datetime(df["period"]).dt.date
+    df = periods.merge(df, on="period", how="left") if len(periods) else df
+    df[list(counts)] = df[list(counts)].fillna(0).astype("int64")
     for num, den, name in (("read_2d", "eligible_read", "read_2d_share"), ("verified_5d", "eligible_verify", "verified_5d_share")):
         rate, low, high = wilson(df[num].to_numpy(), df[den].to_numpy())
         df[name] = np.round(rate, 4)

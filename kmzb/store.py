@@ -111,7 +111,7 @@ class Snapshot:
 class Store:
     """Access to the snapshots of one data directory (reading and publishing)."""
 
-    def __init__(self, store_dir: Path | str, *, threads: int = 2, memory_limit: str = "512MB"):
+    def __init__(self, store_dir: Path | str, *, threads: int = 1, memory_limit: str = "512MB"):
         self.dir = Path(store_dir)
         self.threads = threads
         self.memory_limit = memory_limit

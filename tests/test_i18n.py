@@ -9,6 +9,8 @@ from datetime import date, datetime
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from dashboard import i18n
 from dashboard.i18n import (category_label, day_label, fmt_date, fmt_dec, fmt_int, fmt_pct, fmt_signed_pct,
@@ -210,3 +212,19 @@ def test_outcome_and_source_labels():
                                                                    "kontakt z dzielnicowym"]
     assert [source_label(s, "en") for s in reference.SOURCES] == ["online", "public safety debate",
                                                                    "contact with a community officer"]
+
+
+@settings(max_examples=400, deadline=None)
+@given(x=st.one_of(st.floats(min_value=-1e9, max_value=1e9, allow_nan=False),
+                   st.integers(min_value=-10**9, max_value=10**9).map(float),
+                   st.integers(min_value=0, max_value=10**6).map(lambda i: i / 1000),  # ties like 2.675
+                   st.sampled_from([0.0, -0.0, 0.125, 0.135, 2.675, 0.0005, -0.0001, 999999.995])),
+       lang=st.sampled_from(["pl", "en"]), digits=st.integers(min_value=0, max_value=3))
+def test_fast_number_formatting_equals_babel(x, lang, digits):
+    """The fast formatter behind fmt_int / fmt_dec / fmt_pct gives exactly Babel's CLDR output."""
+    from dashboard.i18n import _apply, _locale, fast_number
+
+    assert fast_number(x, lang, digits) == _apply(_locale(lang).decimal_formats[None], x, lang, digits)
+    if abs(x) < 1e7:
+        assert fast_number(x, lang, digits, percent=True) == _apply(_locale(lang).percent_formats[None], x, lang,
+                                                                     digits)

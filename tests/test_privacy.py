@@ -113,3 +113,20 @@ def test_no_description_or_report_level_data_in_any_public_response(client):
     assert o["hideout"]["val"][idx] == "<5" and o["hideout"]["n"][idx] is None
     kpi = views.overview(gw, "?preset=all&category=znecanie-sie-nad-zwierzetami")["kpis"]["reports"]
     assert "<5" in json.dumps(kpi, default=str)
+
+
+def test_kpi_total_is_the_sum_of_the_category_rows(client):
+    """The KPI applies the rule per category over the whole selection: the 9 drug-use reports show,
+    the 2 animal-cruelty reports are left out (flagged), and the total is the category table's sum."""
+    c, gw = client
+    q = "category=uzywanie-srodkow-odurzajacych&category=znecanie-sie-nad-zwierzetami"
+    cats = c.get("/api/v1/categories?" + q).get_json()["rows"]
+    o = views.overview(gw, "?preset=all&" + q)
+    assert [r["reports"] for r in cats] == [9, None] or sorted(map(str, (r["reports"] for r in cats))) == ["9", "None"]
+    tot = gw.totals(views.view_filters(gw, views.from_query("?preset=all&" + q)))
+    assert (tot["reports"], tot["suppressed"], tot["small"]) == (9, True, False)
+    kpi = json.dumps(o["kpis"]["reports"], default=str)
+    assert "9" in kpi and "<5" not in kpi
+    every = c.get("/api/v1/categories").get_json()["rows"]
+    all_tot = gw.totals(views.view_filters(gw, views.from_query("?preset=all")))
+    assert all_tot["reports"] == sum(r["reports"] or 0 for r in every) == 10 + 2 + 9
