@@ -24,12 +24,19 @@ BOOTSTRAP_DIR = Path(flask_bootstrap.__file__).parent / "static" / "bootstrap5" 
 
 
 def make_cache(settings: Settings) -> Cache:
+    """Redis when KMZB_CACHE_URL is set (shared by every worker and instance); else in this
+    process's memory, bounded to KMZB_CACHE_ENTRIES entries (the default: no I/O per entry), or
+    files in KMZB_CACHE_DIR (shared by the workers of one machine; pruning a full directory reads
+    every file, so keep it for few distinct views)."""
     if not settings.cache_enabled:
         config = {"CACHE_TYPE": "NullCache"}
     elif settings.cache_url:
         config = {"CACHE_TYPE": "RedisCache", "CACHE_REDIS_URL": settings.cache_url}
+    elif settings.cache_kind == "file":
+        config = {"CACHE_TYPE": "FileSystemCache", "CACHE_DIR": str(settings.cache_dir),
+                  "CACHE_THRESHOLD": settings.cache_entries}
     else:
-        config = {"CACHE_TYPE": "FileSystemCache", "CACHE_DIR": str(settings.cache_dir), "CACHE_THRESHOLD": 2000}
+        config = {"CACHE_TYPE": "SimpleCache", "CACHE_THRESHOLD": settings.cache_entries}
     config["CACHE_DEFAULT_TIMEOUT"] = 0  # entries are keyed by data version: never stale
     return Cache(config=config)
 

@@ -78,7 +78,7 @@ class Gunicorn:
         self.url = f"http://127.0.0.1:{self.port}"
         shutil.rmtree(cache_dir, ignore_errors=True)
         cache_dir.mkdir(parents=True)
-        env = {**os.environ, "KMZB_DATA_DIR": str(data_dir), "KMZB_GEO_DIR": geo_dir, "KMZB_CACHE": "on",
+        env = {**os.environ, "KMZB_DATA_DIR": str(data_dir), "KMZB_GEO_DIR": geo_dir, "KMZB_CACHE": "memory",
                "KMZB_CACHE_DIR": str(cache_dir), "KMZB_TILES_URL": "", "KMZB_WORKERS": str(workers),
                "KMZB_BIND": f"127.0.0.1:{self.port}", "PYTHONUNBUFFERED": "1"}
         env.pop("KMZB_CACHE_URL", None)

@@ -15,9 +15,14 @@ class Settings:
     geo_dir: Path
     cache_url: str | None = None
     cache_dir: Path | None = None
-    cache_enabled: bool = True
+    cache_kind: str = "memory"  # memory (per process) | file (cache_dir, shared on one machine) | off
+    cache_entries: int = 300
     tiles_url: str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
     tiles_attribution: str = "&copy; OpenStreetMap contributors"
+
+    @property
+    def cache_enabled(self) -> bool:
+        return self.cache_kind != "off"
 
     @property
     def store_dir(self) -> Path:
@@ -32,6 +37,29 @@ class Settings:
         return PROJECT_ROOT / "assets" / "geo"
 
 
+def _cache_kind(raw: str) -> str:
+    v = raw.strip().lower()
+    if v in ("off", "none", "0", "no"):
+        return "off"
+    if v in ("", "on", "memory", "1", "yes"):
+        return "memory"
+    if v == "file":
+        return "file"
+    raise SystemExit(f"KMZB_CACHE must be memory, file or off, got {raw!r}")
+
+
+def _positive(name: str, raw: str | None, default: int) -> int:
+    if raw is None or not raw.strip():
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SystemExit(f"{name} must be a whole number, got {raw!r}") from None
+    if value < 1:
+        raise SystemExit(f"{name} must be at least 1, got {value}")
+    return value
+
+
 def get_settings(**overrides) -> Settings:
     """Build the settings from the environment; keyword overrides win."""
     env = os.environ
@@ -41,7 +69,8 @@ def get_settings(**overrides) -> Settings:
         data_dir=data_dir.resolve(),
         geo_dir=geo_dir.resolve(),
         cache_url=env.get("KMZB_CACHE_URL") or None,
-        cache_enabled=env.get("KMZB_CACHE", "on").lower() not in ("off", "none", "0", "no"),
+        cache_kind=_cache_kind(env.get("KMZB_CACHE", "memory")),
+        cache_entries=_positive("KMZB_CACHE_ENTRIES", env.get("KMZB_CACHE_ENTRIES"), 300),
         cache_dir=Path(env["KMZB_CACHE_DIR"]) if env.get("KMZB_CACHE_DIR") else data_dir.resolve() / "cache",
         tiles_url=env.get("KMZB_TILES_URL", Settings.tiles_url),
         tiles_attribution=env.get("KMZB_TILES_ATTRIBUTION", Settings.tiles_attribution),

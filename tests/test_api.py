@@ -155,7 +155,8 @@ def test_cache_keys_on_data_version_so_new_data_shows_at_once(client, settings, 
     url = "/api/v1/districts?level=voivodeship&category=wypalanie-traw"
     first = client.get(url).get_json()
     assert client.get(url).get_json() == first  # served from the cache
-    assert any(settings.cache_dir.iterdir())  # the file cache holds the memoized data functions
+    gw = client.application.extensions["kmzb_gateway"]
+    assert gw.cache.cache._cache  # the (in-memory) cache holds the memoized data functions
     more = write_extract(tmp_path / "kmzb_20240702.csv", [
         row(50, typ="Wypalanie traw", place=KRAKOW, created="2024-07-02 10:00:00")])
     run_ingest(settings, [more])
@@ -163,3 +164,39 @@ def test_cache_keys_on_data_version_so_new_data_shows_at_once(client, settings, 
     assert second["data_version"] != first["data_version"]
     by = {r["teryt"]: r["reports"] for r in second["rows"]}
     assert by["12"] == 1 and sum(by.values()) == 2
+
+
+@pytest.mark.parametrize("kind, cls", [("memory", "SimpleCache"), ("on", "SimpleCache"), ("file", "FileSystemCache"),
+                                       ("off", "NullCache")])
+def test_cache_kind_setting(kind, cls, monkeypatch, tmp_path):
+    from app import make_cache
+    from kmzb.config import get_settings
+
+    monkeypatch.setenv("KMZB_CACHE", kind)
+    monkeypatch.setenv("KMZB_CACHE_DIR", str(tmp_path / "c"))
+    monkeypatch.setenv("KMZB_CACHE_ENTRIES", "7")
+    monkeypatch.delenv("KMZB_CACHE_URL", raising=False)
+    s = get_settings(data_dir=tmp_path)
+    import flask
+
+    app = flask.Flask("t")
+    cache = make_cache(s)
+    cache.init_app(app)
+    with app.app_context():
+        assert type(cache.cache).__name__ == cls
+        cache.set("k", {"v": 1})
+        assert cache.get("k") == (None if kind == "off" else {"v": 1})
+    if kind == "file":
+        assert any((tmp_path / "c").iterdir())
+
+
+def test_bad_cache_settings_are_refused(monkeypatch, tmp_path):
+    from kmzb.config import get_settings
+
+    monkeypatch.setenv("KMZB_CACHE", "sometimes")
+    with pytest.raises(SystemExit, match="KMZB_CACHE must be"):
+        get_settings(data_dir=tmp_path)
+    monkeypatch.setenv("KMZB_CACHE", "memory")
+    monkeypatch.setenv("KMZB_CACHE_ENTRIES", "-3")
+    with pytest.raises(SystemExit, match="KMZB_CACHE_ENTRIES must be at least 1"):
+        get_settings(data_dir=tmp_path)
