@@ -509,10 +509,11 @@ def test_server_keeps_serving_after_garbage_posts(tmp_path):
             r = s.post(srv.url + "/_dash-update-component", data=b, headers={"Content-Type": "application/json"},
                        timeout=30)
             assert "Traceback" not in r.text and r.status_code < 600
-        overview = next(d for d in deps if "map-geojson.hideout" in d["output"])
+        views = next(d for d in deps if "map-geojson.hideout" in d["output"])
         ok = s.post(srv.url + "/_dash-update-component", json={
-            "output": overview["output"], "outputs": _outputs(overview),
-            "inputs": [{"id": "url", "property": "search", "value": "?level=powiat"}], "changedPropIds": ["url.search"]},
+            "output": views["output"], "outputs": _outputs(views),
+            "inputs": [{"id": "url", "property": "search", "value": "?level=powiat"}],
+            "state": [{"id": "map-scope", "property": "data", "value": None}], "changedPropIds": ["url.search"]},
             timeout=60)
         assert ok.status_code == 200 and "map-geojson" in ok.json()["response"]
         assert s.get(srv.url + "/api/v1/meta", timeout=30).status_code == 200
