@@ -80,15 +80,36 @@ class DataGateway:
         self._manifest: dict | None = None
         self._bboxes: dict | None = None
         self._labels: dict | None = None
+        self._tables: dict[str, pd.DataFrame] = {}
+        self._enums: tuple[str, tuple] | None = None  # (data version, enum values)
 
     # ------------------------------------------------------------------ plumbing
     def version(self) -> str:
-        return self.store.version()
+        return self.cursor()[1]
+
+    def cursor(self):
+        """(cursor, data version); within a request, always the same snapshot: every part of one
+        response comes from one version even if an ingest publishes meanwhile."""
+        local = _request_memo()
+        if local is not None:
+            pinned = local.get("_cursor")
+            if pinned is None:
+                pinned = local["_cursor"] = self.store.cursor()
+            return pinned
+        return self.store.cursor()
+
+    def enums(self) -> tuple:
+        """The snapshot's (category, status) ENUM values, read once per data version."""
+        cur, version = self.cursor()
+        held = self._enums
+        if held is None or held[0] != version:
+            held = self._enums = (version, queries.enums(cur))
+        return held[1]
 
     def _memo(self, name: str, args: tuple, fn: Callable):
         """fn(cursor), memoized per request (one view needs the same rows in several places) and in
         the shared cache (keyed by data version and code fingerprint)."""
-        cur, version = self.store.cursor()
+        cur, version = self.cursor()
         raw = f"{name}|{version}|{code_version()}|" + "|".join(a.key() if isinstance(a, Filters) else str(a) for a in args)
         local = _request_memo()
         if local is not None and raw in local:
@@ -121,7 +142,13 @@ class DataGateway:
         return self._memo(name, args, lambda _cur: fn())
 
     def districts_table(self, level: str) -> pd.DataFrame:
-        return geo_districts(self.settings.geo_dir, level)
+        """The districts of a level (static geometry: read once per process; callers never change it)."""
+        table = self._tables.get(level)
+        if table is None:
+            table = geo_districts(self.settings.geo_dir, level)
+            table["code"] = table["teryt"].astype("int64")
+            self._tables[level] = table
+        return table
 
     # ------------------------------------------------------------------ data functions
     def cells(self, f: Filters):
@@ -129,11 +156,11 @@ class DataGateway:
         request (districts of any level, categories, totals, top categories). Kept for the request
         only: the derived counts are what the shared cache holds."""
         local = _request_memo()
-        cur, version = self.store.cursor()
+        cur, version = self.cursor()
         key = f"cells|{version}|{f.key()}"
         if local is not None and key in local:
             return local[key]
-        value = queries.gmina_cells(cur, f)
+        value = queries.gmina_cells(cur, f, self.enums())
         if local is not None:
             local[key] = value
         return value
@@ -149,7 +176,7 @@ class DataGateway:
 
     def timeseries(self, f: Filters, interval: str, audience: str = PUBLIC) -> pd.DataFrame:
         return self._memo("timeseries", (f, interval, audience),
-                          lambda cur: queries.timeseries(cur, f, interval, audience))
+                          lambda cur: queries.timeseries(cur, f, interval, audience, self.enums()))
 
     def meta(self) -> dict:
         return self._memo("meta", (), queries.meta)
@@ -178,7 +205,9 @@ class DataGateway:
         def run(cur):
             base = self.districts(f, level, audience)
             extras = queries.district_extras(cur, f, level, self.districts_table(level), audience, self.cells(f))
-            out = base.merge(extras, on="teryt", how="left")
+            assert (extras["teryt"].to_numpy() == base["teryt"].to_numpy()).all()  # same rows, same order
+            out = base.assign(top_category=extras["top_category"].to_numpy(),
+                              median_days_to_verification=extras["median_days_to_verification"].to_numpy())
             if compare and f.date_from and f.date_to:
                 prev = self.districts(queries.previous_period(f, compare), level, audience)
                 out["reports_previous"] = prev["reports"].to_numpy()
@@ -249,7 +278,7 @@ class DataGateway:
     def police_report(self, objectid: int) -> dict | None:
         from . import police
 
-        cur, _ = self.store.cursor()
+        cur, _ = self.cursor()
         return police.report_detail(cur, objectid)  # not memoized: one row, and a description
 
     def police_units(self, f: Filters) -> pd.DataFrame:
@@ -261,5 +290,5 @@ class DataGateway:
         from . import police
 
         # report-level rows hold descriptions: never put them in a (possibly shared) cache
-        cur, _ = self.store.cursor()
+        cur, _ = self.cursor()
         return police.report_rows(cur, f, limit)

@@ -78,9 +78,11 @@ def filter_where(f: Filters) -> tuple[str, list]:
     return " AND ".join(parts), params
 
 
-def _enums(cur) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    cats, sts = cur.execute("SELECT enum_range(NULL::category_t), enum_range(NULL::status_t)").fetchone()
-    return tuple(cats), tuple(sts)
+def enums(cur) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+    """The snapshot's ENUM values (category, status, outcome), in their stored order."""
+    cats, sts, outs = cur.execute(
+        "SELECT enum_range(NULL::category_t), enum_range(NULL::status_t), enum_range(NULL::outcome_t)").fetchone()
+    return tuple(cats), tuple(sts), tuple(outs)
 
 
 def _outcome_index(statuses: tuple[str, ...]) -> np.ndarray:
@@ -88,13 +90,13 @@ def _outcome_index(statuses: tuple[str, ...]) -> np.ndarray:
     return np.array([cells_mod.OUTCOMES.index(of[s]) for s in statuses], dtype=np.int8)
 
 
-def gmina_cells(cur, f: Filters) -> Cells:
+def gmina_cells(cur, f: Filters, enum_values: tuple | None = None) -> Cells:
     """The filtered reports grouped by (gmina, category, status): one scan serves the district
     counts of every level, the category counts, the totals and each district's top category.
     The group keys go out as numbers (the TERYT code, the ENUM index): far cheaper to move and
     to add up than their text."""
     w, params = filter_where(f)
-    cats, sts = _enums(cur)
+    cats, sts, _ = enum_values or enums(cur)
     r = cur.execute(f"""
         SELECT gmina::BIGINT AS key, enum_code(category) AS cat, enum_code(status) AS status, n
         FROM (SELECT gmina, category, status, count(*) AS n FROM reports WHERE {w} GROUP BY ALL)""",
@@ -105,15 +107,14 @@ def gmina_cells(cur, f: Filters) -> Cells:
                  np.asarray(r["n"], dtype=np.float64), cats, sts)
 
 
-def day_cells(cur, f: Filters) -> Cells:
+def day_cells(cur, f: Filters, enum_values: tuple | None = None) -> Cells:
     """The filtered reports grouped by (day of creation, category, outcome); key = days since 1970-01-01."""
     w, params = filter_where(f)
-    cats, sts = _enums(cur)
+    cats, sts, outcome_enum = enum_values or enums(cur)
     r = cur.execute(f"""
         SELECT (d - DATE '1970-01-01')::BIGINT AS key, enum_code(category) AS cat, enum_code(outcome) AS o, n
         FROM (SELECT created_date AS d, category, outcome, count(*) AS n FROM reports WHERE {w} GROUP BY ALL)""",
                     params).fetchnumpy()
-    outcome_enum = [o for o in cur.execute("SELECT enum_range(NULL::outcome_t)").fetchone()[0]]
     remap = np.array([cells_mod.OUTCOMES.index(o) for o in outcome_enum], dtype=np.int64)
     o = np.asarray(r["o"], dtype=np.int64)
     return Cells(np.asarray(r["key"], dtype=np.int64), np.asarray(r["cat"], dtype=np.int64),
@@ -135,6 +136,13 @@ def _district_rows(districts: pd.DataFrame, f: Filters, level: str) -> pd.DataFr
     return base
 
 
+def _codes_of(base: pd.DataFrame) -> np.ndarray:
+    """The districts' TERYT codes as numbers (the cell keys' form)."""
+    if "code" in base:
+        return base["code"].to_numpy(dtype=np.int64)
+    return base["teryt"].astype("int64").to_numpy()
+
+
 def _groups_of(keys: np.ndarray, codes: np.ndarray) -> np.ndarray:
     """For each cell key, the index of its row in `codes` (any order), -1 when not there."""
     order = np.argsort(codes, kind="stable")
@@ -146,12 +154,11 @@ def district_counts(cur, f: Filters, level: str, districts: pd.DataFrame, audien
                     cells: Cells | None = None) -> pd.DataFrame:
     """One row per district of the level (zeros included), restricted to the teryt filter."""
     cells = gmina_cells(cur, f) if cells is None else cells
-    base = _district_rows(districts, f, level)
-    teryt = base["teryt"].to_numpy(dtype=object)
-    group = _groups_of(cells.key // DIVISOR[level], teryt.astype(np.int64))
-    g = cells_mod.grouped(cells, group, len(teryt), audience)
+    base = _district_rows(districts, f, level).reset_index(drop=True)
+    group = _groups_of(cells.key // DIVISOR[level], _codes_of(base))
+    g = cells_mod.grouped(cells, group, len(base), audience)
     population = base["population"].to_numpy()
-    cols = {"teryt": teryt, "name": base["name"].to_numpy(dtype=object), "population": population,
+    cols = {"teryt": base["teryt"], "name": base["name"], "population": population,
             **_rated(g, g["suppressed"], g["small"])}
     with np.errstate(divide="ignore", invalid="ignore"):
         cols["reports_per_10k"] = np.round(np.asarray(cols["reports"], dtype=float) / population * 10_000, 2)
@@ -164,9 +171,10 @@ def top_categories(cur, f: Filters, level: str, districts: pd.DataFrame, audienc
                    cells: Cells | None = None) -> pd.DataFrame:
     """Per district of the level: the most reported category (for the public, never a hidden one)."""
     cells = gmina_cells(cur, f) if cells is None else cells
-    teryt = _district_rows(districts, f, level)["teryt"].to_numpy(dtype=object)
-    group = _groups_of(cells.key // DIVISOR[level], teryt.astype(np.int64))
-    return pd.DataFrame({"teryt": teryt, "top_category": cells_mod.top_category(cells, group, len(teryt), audience)})
+    base = _district_rows(districts, f, level).reset_index(drop=True)
+    group = _groups_of(cells.key // DIVISOR[level], _codes_of(base))
+    return pd.DataFrame({"teryt": base["teryt"],
+                         "top_category": cells_mod.top_category(cells, group, len(base), audience)})
 
 
 def _rated(counts: dict[str, np.ndarray], suppressed: np.ndarray | None = None,
@@ -242,8 +250,9 @@ def _periods(cur, f: Filters, interval: str) -> pd.DatetimeIndex:
     return pd.date_range(first, pd.Timestamp(end), freq=freq)
 
 
-def timeseries(cur, f: Filters, interval: str, audience: str = PUBLIC) -> pd.DataFrame:
-    cells = day_cells(cur, f)
+def timeseries(cur, f: Filters, interval: str, audience: str = PUBLIC,
+               enum_values: tuple | None = None) -> pd.DataFrame:
+    cells = day_cells(cur, f, enum_values)
     periods = _periods(cur, f, interval)
     starts = periods.values.astype("datetime64[D]").astype(np.int64)
     group = cells_mod.positions(_period_starts(cells.key, interval), starts)
@@ -352,11 +361,12 @@ def district_extras(cur, f: Filters, level: str, districts: pd.DataFrame, audien
     col = LEVEL_COLUMN[level]
     w, params = _public_where(f, audience)
     # only reports seen pending and then resolved have a time to verification: a small share
-    ver = cur.execute(f"""
-        SELECT {col} AS teryt, round(median(epoch(resolved_at - created_at) / 86400.0), 2) AS median_days_to_verification
-        FROM reports WHERE {w} AND observed_pending AND resolved_at IS NOT NULL GROUP BY 1""", params).df()
+    ver = dict(cur.execute(f"""
+        SELECT {col}, round(median(epoch(resolved_at - created_at) / 86400.0), 2)
+        FROM reports WHERE {w} AND observed_pending AND resolved_at IS NOT NULL GROUP BY 1""", params).fetchall())
     top = top_categories(cur, f, level, districts, audience, cells)
-    return top.merge(ver, on="teryt", how="left")
+    top["median_days_to_verification"] = np.array([ver.get(t, np.nan) for t in top["teryt"]], dtype=float)
+    return top
 
 
 def verification_speed(cur, f: Filters, interval: str, audience: str = PUBLIC) -> pd.DataFrame:
