@@ -75,7 +75,7 @@ def _request_memo() -> dict | None:
 class DataGateway:
     def __init__(self, settings: Settings, cache=None):
         self.settings = settings
-        self.store = Store(settings.store_dir)
+        self.store = Store(settings.store_dir, threads=settings.duckdb_threads)
         self.cache = cache
         self._manifest: dict | None = None
         self._bboxes: dict | None = None
