@@ -37,7 +37,10 @@ def make_cache(settings: Settings) -> Cache:
                   "CACHE_THRESHOLD": settings.cache_entries}
     else:
         config = {"CACHE_TYPE": "SimpleCache", "CACHE_THRESHOLD": settings.cache_entries}
-    config["CACHE_DEFAULT_TIMEOUT"] = 0  # entries are keyed by data version: never stale
+    # entries are keyed by data version, so never stale; a day's timeout (the data changes nightly) lets
+    # a full memory cache drop its oldest entries first (with "never expires" cachelib's SimpleCache
+    # treats every entry as expired and empties itself whenever it is full)
+    config["CACHE_DEFAULT_TIMEOUT"] = 24 * 3600
     return Cache(config=config)
 
 

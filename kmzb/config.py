@@ -16,7 +16,7 @@ class Settings:
     cache_url: str | None = None
     cache_dir: Path | None = None
     cache_kind: str = "memory"  # memory (per process) | file (cache_dir, shared on one machine) | off
-    cache_entries: int = 300
+    cache_entries: int = 1000
     duckdb_threads: int = 1  # per query: under load, requests run side by side instead
     tiles_url: str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
     tiles_attribution: str = "&copy; OpenStreetMap contributors"
@@ -71,7 +71,7 @@ def get_settings(**overrides) -> Settings:
         geo_dir=geo_dir.resolve(),
         cache_url=env.get("KMZB_CACHE_URL") or None,
         cache_kind=_cache_kind(env.get("KMZB_CACHE", "memory")),
-        cache_entries=_positive("KMZB_CACHE_ENTRIES", env.get("KMZB_CACHE_ENTRIES"), 300),
+        cache_entries=_positive("KMZB_CACHE_ENTRIES", env.get("KMZB_CACHE_ENTRIES"), 1000),
         duckdb_threads=_positive("KMZB_DUCKDB_THREADS", env.get("KMZB_DUCKDB_THREADS"), 1),
         cache_dir=Path(env["KMZB_CACHE_DIR"]) if env.get("KMZB_CACHE_DIR") else data_dir.resolve() / "cache",
         tiles_url=env.get("KMZB_TILES_URL", Settings.tiles_url),

@@ -200,3 +200,22 @@ def test_bad_cache_settings_are_refused(monkeypatch, tmp_path):
     monkeypatch.setenv("KMZB_CACHE_ENTRIES", "-3")
     with pytest.raises(SystemExit, match="KMZB_CACHE_ENTRIES must be at least 1"):
         get_settings(data_dir=tmp_path)
+
+
+def test_a_full_memory_cache_drops_its_oldest_entries_not_all(monkeypatch, tmp_path):
+    import flask
+
+    from app import make_cache
+    from kmzb.config import get_settings
+
+    monkeypatch.setenv("KMZB_CACHE", "memory")
+    monkeypatch.setenv("KMZB_CACHE_ENTRIES", "5")
+    monkeypatch.delenv("KMZB_CACHE_URL", raising=False)
+    app = flask.Flask("t")
+    cache = make_cache(get_settings(data_dir=tmp_path))
+    cache.init_app(app)
+    with app.app_context():
+        for i in range(12):
+            cache.set(f"k{i}", i)
+        kept = [i for i in range(12) if cache.get(f"k{i}") is not None]
+    assert kept and kept[-1] == 11 and len(kept) >= 4 and 0 not in kept
