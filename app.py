@@ -15,10 +15,9 @@ from flask import send_from_directory
 from flask_caching import Cache
 
 from kmzb.api import create_api
-from kmzb.security import harden
 from kmzb.config import Settings, get_settings
 from kmzb.gateway import DataGateway
-
+from kmzb.security import harden
 
 BOOTSTRAP_DIR = Path(flask_bootstrap.__file__).parent / "static" / "bootstrap5" / "css"
 
@@ -80,9 +79,8 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
         resp.headers["Cache-Control"] = "public, max-age=31536000, immutable"
         return resp
 
-    from dashboard.layout import serve_layout
     from callbacks import register_callbacks
-
+    from dashboard.layout import serve_layout
     from dashboard.police import validation_layout
 
     app.validation_layout = validation_layout()  # public layout + police ids (their callbacks exist)

@@ -15,7 +15,15 @@ import pandas as pd
 from dash import Input, Output, State, html, no_update
 
 from dashboard import figures, ids
-from dashboard.i18n import category_label, fmt_date, fmt_dec, fmt_int, fmt_pct, fmt_signed_pct, translator
+from dashboard.i18n import (
+    category_label,
+    fmt_date,
+    fmt_dec,
+    fmt_int,
+    fmt_pct,
+    fmt_signed_pct,
+    translator,
+)
 from dashboard.state import ViewState, filters_for, from_query, map_scope
 from kmzb.filters import Filters
 from kmzb.gateway import request_audience

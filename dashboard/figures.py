@@ -22,8 +22,19 @@ import plotly.io as pio
 
 from kmzb import reference
 
-from .i18n import (category_label, day_label, fmt_date, fmt_int, fmt_month, fmt_pct, fmt_short_date,
-                   normalise_lang, t, time_label, translator)
+from .i18n import (
+    category_label,
+    day_label,
+    fmt_date,
+    fmt_int,
+    fmt_month,
+    fmt_pct,
+    fmt_short_date,
+    normalise_lang,
+    t,
+    time_label,
+    translator,
+)
 
 # Okabe–Ito, safe for the common colour-vision deficiencies
 BLACK, ORANGE, SKY, GREEN, YELLOW, BLUE, VERMILLION, PURPLE = (

@@ -8,10 +8,13 @@
   and every restart shares it). Changing the key logs everybody out.
 - CSRF: a random per-session token in a hidden field of the login and logout forms.
 - Failed logins: after 5 failures for a user name or for an IP address within 15 minutes,
-  further attempts are refused for 15 minutes (HTTP 429). The counters live in memory,
-  per process: behind N workers an attacker gets up to 5×N tries per window. Behind a
-  reverse proxy, make `request.remote_addr` the client's address (werkzeug ProxyFix), or
-  every client shares the proxy's counter.
+  further attempts are refused for 15 minutes (HTTP 429). The counters are shared by every
+  worker on the data directory (kmzb.authstate, SQLite). Behind a reverse proxy, make
+  `request.remote_addr` the client's address (werkzeug ProxyFix), or every client shares the
+  proxy's counter.
+- Sessions: each login registers a random session id (kmzb.authstate); the cookie is valid
+  only while it is registered, so logout, or removing the user, ends it everywhere at once,
+  including for a copied cookie.
 
 `audience()` is what the police view checks, in the layout and in every police callback:
 "police" only for a logged-in user whose role (re-read from users.json on each request) is
@@ -26,16 +29,23 @@ import math
 import os
 import secrets
 import threading
-import time
-from collections import deque
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import quote, urlsplit
 
-from flask import Blueprint, current_app, has_request_context, redirect, render_template_string, request, session
+from flask import (
+    Blueprint,
+    current_app,
+    has_request_context,
+    redirect,
+    render_template_string,
+    request,
+    session,
+)
 from flask.sessions import SecureCookieSessionInterface
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 
+from .authstate import LoginThrottle, Sessions, auth_state_path
 from .users import ROLES, UserStore, users_path
 
 log = logging.getLogger(__name__)
@@ -92,62 +102,6 @@ def csrf_ok(value) -> bool:
 
 
 # ---------------------------------------------------------------- failed-login limit
-
-class LoginThrottle:
-    """Failures per key (user name, IP) in a sliding window; a key with `max_failures` in the
-    window is refused for `lockout` seconds. Thread-safe, in memory, per process."""
-
-    def __init__(self, max_failures=MAX_FAILURES, window=WINDOW, lockout=LOCKOUT, max_keys=50_000,
-                 clock=time.monotonic):
-        self.max_failures, self.window, self.lockout, self.max_keys = max_failures, window, lockout, max_keys
-        self.clock = clock
-        self._lock = threading.Lock()
-        self._failures: dict[str, deque] = {}
-        self._blocked: dict[str, float] = {}
-
-    def blocked_for(self, *keys: str) -> float:
-        """Seconds until all the keys may try again (0 = now)."""
-        now = self.clock()
-        with self._lock:
-            wait = 0.0
-            for k in keys:
-                until = self._blocked.get(k)
-                if until is not None:
-                    if until > now:
-                        wait = max(wait, until - now)
-                    else:
-                        del self._blocked[k]
-            return wait
-
-    def failure(self, *keys: str) -> None:
-        now = self.clock()
-        with self._lock:
-            if len(self._failures) > self.max_keys:
-                self._prune(now)
-            for k in keys:
-                q = self._failures.setdefault(k, deque())
-                while q and q[0] <= now - self.window:
-                    q.popleft()
-                q.append(now)
-                if len(q) >= self.max_failures:
-                    self._blocked[k] = now + self.lockout
-                    del self._failures[k]
-
-    def success(self, key: str) -> None:
-        with self._lock:
-            self._failures.pop(key, None)
-
-    def reset(self) -> None:
-        with self._lock:
-            self._failures.clear()
-            self._blocked.clear()
-
-    def _prune(self, now: float) -> None:
-        for k in [k for k, q in self._failures.items() if not q or q[-1] <= now - self.window]:
-            del self._failures[k]
-        for k in [k for k, until in self._blocked.items() if until <= now]:
-            del self._blocked[k]
-
 
 # ---------------------------------------------------------------- secret key
 
@@ -317,7 +271,10 @@ def _too_many(lang: str, wait: float) -> str:
               "Too many failed attempts; try again in {n} minutes.", minutes)
 
 
-def create_auth_blueprint(store: UserStore, throttle: LoginThrottle) -> Blueprint:
+SID_KEY = "_kmzb_sid"
+
+
+def create_auth_blueprint(store: UserStore, throttle: LoginThrottle, sessions: Sessions) -> Blueprint:
     bp = Blueprint("kmzb_auth", __name__)
 
     @bp.route("/login", methods=["GET", "POST"])
@@ -350,7 +307,9 @@ def create_auth_blueprint(store: UserStore, throttle: LoginThrottle) -> Blueprin
             return _login_page(lang, next_url, error=_("Wrong user name or password."), username=username,
                                status=401)
         throttle.success(keys[0])
+        sessions.close(session.get(SID_KEY))
         session.clear()  # a fresh session: nothing carried over from before the login
+        session[SID_KEY] = sessions.open(user.name, SESSION_HOURS * 3600)
         login_user(AuthUser(user.name, user.role))
         session.permanent = True
         csrf_token()
@@ -370,6 +329,7 @@ def create_auth_blueprint(store: UserStore, throttle: LoginThrottle) -> Blueprin
                 message=_("The form has expired; please reload the page and try again."))
             return _secure_headers(current_app.response_class(html, status=400, mimetype="text/html"))
         name = getattr(current_user, "name", None)
+        sessions.close(session.get(SID_KEY))  # a copy of the cookie is no good any more
         logout_user()
         session.clear()
         if name:
@@ -395,7 +355,8 @@ def init_auth(server, settings) -> None:
         REMEMBER_COOKIE_SAMESITE="Lax",
     )
     store = UserStore(users_path(settings.data_dir))
-    throttle = LoginThrottle()
+    throttle = LoginThrottle(auth_state_path(settings.data_dir))
+    sessions = Sessions(auth_state_path(settings.data_dir))
     manager = LoginManager()
     manager.session_protection = "basic"
     manager.init_app(server)
@@ -405,8 +366,11 @@ def init_auth(server, settings) -> None:
         rec = store.get(name)
         if rec is None or rec.role not in ROLES:
             return None
+        if sessions.user_of(session.get(SID_KEY)) != rec.name:  # logged out, expired or never opened
+            return None
         return AuthUser(rec.name, rec.role)
 
     server.extensions["kmzb_users"] = store
     server.extensions["kmzb_login_throttle"] = throttle
-    server.register_blueprint(create_auth_blueprint(store, throttle))
+    server.extensions["kmzb_sessions"] = sessions
+    server.register_blueprint(create_auth_blueprint(store, throttle, sessions))

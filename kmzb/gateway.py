@@ -18,8 +18,8 @@ import pandas as pd
 from . import queries
 from .config import Settings
 from .filters import Filters
-from .queries import PUBLIC
 from .geo import districts as geo_districts
+from .queries import PUBLIC
 from .store import Store
 
 log = logging.getLogger(__name__)

@@ -217,7 +217,11 @@ def cmd_users(args) -> int:
             print(f"added user '{rec.name}' (role {rec.role}) to {store.path}", file=sys.stderr)
         elif args.action == "remove":
             store.remove(args.name)
-            print(f"removed user '{args.name}'", file=sys.stderr)
+            from .authstate import Sessions, auth_state_path
+
+            ended = Sessions(auth_state_path(get_settings().data_dir)).close_user(args.name)
+            print(f"removed user '{args.name}'" + (f"; ended {ended} open session(s)" if ended else ""),
+                  file=sys.stderr)
         else:
             users = [u.public() for u in store.all()]
             if args.json:

@@ -59,8 +59,12 @@ def test_cli_add_list_remove(tmp_path):
     assert [u["name"] for u in listed] == ["anna.kowalska", "jan"]
     assert all(set(u) == {"name", "role", "created"} for u in listed)
 
+    from kmzb.authstate import Sessions, auth_state_path
+
+    sid = Sessions(auth_state_path(data)).open("jan", 3600)  # jan is logged in somewhere
     r = cli(data, "remove", "jan")
-    assert r.returncode == 0
+    assert r.returncode == 0 and "ended 1 open session" in r.stderr
+    assert Sessions(auth_state_path(data)).user_of(sid) is None
     assert [u["name"] for u in json.loads(cli(data, "list", "--json").stdout)] == ["anna.kowalska"]
     r = cli(data, "remove", "jan")
     assert r.returncode == 2 and "no such user" in r.stderr
@@ -312,3 +316,50 @@ def test_audience(app):
     with app.server.test_request_context("/"):
         login_user(AuthUser("x", "visitor"))
         assert audience() == "public"
+
+
+def test_logout_ends_the_session_even_for_a_copied_cookie(app):
+    client = app.server.test_client()
+    assert login(client).status_code == 302 and is_police(client)
+    stolen = client.get_cookie("kmzb_session").value
+    thief = app.server.test_client()
+    thief.set_cookie("kmzb_session", stolen)
+    assert is_police(thief)  # the copy works while the session is open...
+    r = client.post("/logout?lang=en", data={"csrf_token": layout_token(client)})
+    assert r.status_code == 302 and not is_police(client)
+    assert not is_police(thief)  # ...and not after logout, on any worker
+
+
+def test_sessions_and_failed_logins_are_shared_by_workers(settings):
+    """Two app instances on one data directory (as two gunicorn workers): a session opened on one
+    is known to the other, logout on one ends it on both, and failures add up across them."""
+    from app import create_app
+
+    UserStore(users_path(settings.data_dir)).add("anna", PASSWORD, "police")
+    w1, w2 = create_app(settings).server, create_app(settings).server
+    c1 = w1.test_client()
+    assert login(c1).status_code == 302
+    c2 = w2.test_client()
+    c2.set_cookie("kmzb_session", c1.get_cookie("kmzb_session").value)
+    assert is_police(c2)
+    assert c2.post("/logout?lang=en", data={"csrf_token": layout_token(c2)}).status_code == 302
+    assert not is_police(c1)
+    a, b = w1.test_client(), w2.test_client()
+    for i in range(5):  # 5 failures spread over both workers
+        c = (a, b)[i % 2]
+        assert login(c, password="wrong password").status_code == 401
+    assert login(a).status_code == 429 and login(b).status_code == 429
+    state = settings.data_dir / "auth.sqlite3"
+    assert stat.S_IMODE(state.stat().st_mode) == 0o600
+    assert PASSWORD not in state.read_bytes().decode("latin-1")
+
+
+def test_sessions_expire():
+    from kmzb.authstate import Sessions
+
+    now = [1000.0]
+    s = Sessions(None, clock=lambda: now[0])
+    sid = s.open("anna", 60)
+    assert s.user_of(sid) == "anna" and s.user_of("forged") is None and s.user_of(None) is None
+    now[0] += 61
+    assert s.user_of(sid) is None

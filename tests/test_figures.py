@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import math
-
 import json
+import math
 
 import numpy as np
 import pandas as pd
@@ -16,7 +15,6 @@ from dashboard import figures as _F
 from dashboard.i18n import t, translator
 from kmzb import reference
 from kmzb.stats import wilson
-
 
 FIGURES = ("confirmation_by_category", "timeline", "ranked_districts", "verification_speed", "week_heatmap")
 

@@ -13,9 +13,24 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dashboard import i18n
-from dashboard.i18n import (category_label, day_label, fmt_date, fmt_dec, fmt_int, fmt_pct, fmt_signed_pct,
-                            group_label, normalise_lang, nt, outcome_label, source_label, status_label, t,
-                            time_label, translator)
+from dashboard.i18n import (
+    category_label,
+    day_label,
+    fmt_date,
+    fmt_dec,
+    fmt_int,
+    fmt_pct,
+    fmt_signed_pct,
+    group_label,
+    normalise_lang,
+    nt,
+    outcome_label,
+    source_label,
+    status_label,
+    t,
+    time_label,
+    translator,
+)
 from kmzb import reference
 
 DASHBOARD = Path(i18n.__file__).resolve().parent
