@@ -68,14 +68,22 @@ def cmd_demo(args) -> int:
         for p in paths:
             print(p)
         return 0
-    result = run_ingest(settings, paths, force=True, log=_err)
+    from .store import IngestLocked, StoreError
+
+    try:
+        result = run_ingest(settings, paths, force=True, log=_err)
+    except IngestLocked as e:
+        _err(f"error: {e}")
+        return 3
+    except StoreError as e:  # e.g. the current snapshot is damaged
+        _err(f"error: {e}")
+        return 4
     _err(f"demo data loaded: {result.reports:,} reports, data version {result.version}")
     # the demo holds deliberately bad rows; those are rejected, which is success here
     return 0 if result.published else 1
 
 
 def cmd_info(args) -> int:
-    import duckdb
 
     from .ingest import recent_runs
     from .store import Store
@@ -89,13 +97,22 @@ def cmd_info(args) -> int:
         info["message"] = "no data loaded yet: run `python -m kmzb demo` or `python -m kmzb ingest FILE`"
     else:
         from . import queries
+        from .store import StoreError
 
-        with duckdb.connect(str(snap.path), read_only=True) as con:
-            info.update(queries.meta(con))
-            info["by_outcome"] = dict(con.execute(
-                "SELECT outcome::VARCHAR, count(*) FROM reports GROUP BY 1 ORDER BY 1").fetchall())
-            info["teryt_mismatches"] = con.execute("SELECT count(*) FROM reports WHERE teryt_mismatch").fetchone()[0]
-            info["snapshot"] = str(snap.path)
+        try:  # what a reader would serve: the current snapshot, or the newest readable older one
+            served, _con = store.served()
+            con, _version = store.cursor()
+        except StoreError as e:
+            _err(f"error: {e}")
+            return 4
+        info.update(queries.meta(con))
+        info["by_outcome"] = dict(con.execute(
+            "SELECT outcome::VARCHAR, count(*) FROM reports GROUP BY 1 ORDER BY 1").fetchall())
+        info["teryt_mismatches"] = con.execute("SELECT count(*) FROM reports WHERE teryt_mismatch").fetchone()[0]
+        info["snapshot"] = str(served.path)
+        if served.path != snap.path:
+            info["warning"] = f"{snap.path.name} (named by CURRENT) cannot be read; serving {served.path.name}"
+            _err("warning: " + info["warning"])
     runs = recent_runs(settings, args.runs)
     info["recent_runs"] = [{
         "run_id": r["run_id"], "published": r.get("published"), "version": r.get("version"),

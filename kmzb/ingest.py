@@ -220,39 +220,42 @@ def run_ingest(settings: Settings, files: list[str | Path], *, force: bool = Fal
     published = False
     version = None
     reports = 0
-    geo = geo_index(settings.geo_dir)
-    with store.writer_lock():
-        version, tmp, con = store.begin()
-        try:
-            for path in paths:
-                t0 = time.perf_counter()
-                try:
-                    ex = read_extract(path, geo.lookup)
-                    res = apply_extract(con, ex, geo, force=force, run_id=run_id, version=version)
-                    if len(ex.rejects):
-                        rj = ex.rejects.copy()
-                        rj.insert(0, "file", path.name)
-                        reject_frames.append(rj)
-                except ExtractError as e:
-                    res = FileResult(file=str(path), error=e.problem)
+    if not paths:  # nothing to ingest: do not copy the snapshot for nothing
+        version = store.current().version if store.current() else None
+    else:
+        geo = geo_index(settings.geo_dir)
+        with store.writer_lock():
+            version, tmp, con = store.begin()
+            try:
+                for path in paths:
+                    t0 = time.perf_counter()
                     try:
-                        res.kind = "full" if "full_" in path.name else "delta"
-                    except Exception:
-                        pass
-                res.seconds = round(time.perf_counter() - t0, 3)
-                results.append(res)
-                say(_summary_line(res))
-            if any(r.error is None for r in results):
-                reports = con.execute("SELECT count(*) FROM reports").fetchone()[0]
-                write_meta_stats(con)
-                store.publish(version, tmp, con)
-                published = True
-            else:
+                        ex = read_extract(path, geo.lookup)
+                        res = apply_extract(con, ex, geo, force=force, run_id=run_id, version=version)
+                        if len(ex.rejects):
+                            rj = ex.rejects.copy()
+                            rj.insert(0, "file", path.name)
+                            reject_frames.append(rj)
+                    except ExtractError as e:
+                        res = FileResult(file=str(path), error=e.problem)
+                        try:
+                            res.kind = "full" if "full_" in path.name else "delta"
+                        except Exception:
+                            pass
+                    res.seconds = round(time.perf_counter() - t0, 3)
+                    results.append(res)
+                    say(_summary_line(res))
+                if any(r.error is None for r in results):
+                    reports = con.execute("SELECT count(*) FROM reports").fetchone()[0]
+                    write_meta_stats(con)
+                    store.publish(version, tmp, con)
+                    published = True
+                else:
+                    store.abandon(tmp, con)
+                    version = store.current().version if store.current() else None
+            except BaseException:
                 store.abandon(tmp, con)
-                version = store.current().version if store.current() else None
-        except BaseException:
-            store.abandon(tmp, con)
-            raise
+                raise
     if not published and store.current() is not None:
         try:
             import duckdb

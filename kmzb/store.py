@@ -230,6 +230,10 @@ class Store:
             raise StoreError(f"no readable snapshot in {self.dir}")
         return serving[0], serving[1]
 
+    def served(self) -> tuple[Snapshot, duckdb.DuckDBPyConnection]:
+        """The snapshot being served (CURRENT's, or the newest readable older one) and its connection."""
+        return self._served()
+
     def cursor(self) -> tuple[duckdb.DuckDBPyConnection, str]:
         """A cursor for this thread on the current snapshot, and its data version."""
         snap, con = self._served()

@@ -9,6 +9,7 @@ traceback), and the dashboard keeps serving the newest snapshot it can read.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -333,6 +334,25 @@ def test_ingest_refuses_to_build_on_a_damaged_current_snapshot(settings, tmp_pat
     assert current_name(settings) == f"snap-{v2}.duckdb"
     assert [p.name for p in snapshots(settings)] == names and temp_snapshots(settings) == []
     assert served(settings) == (v1, n1)  # still the fallback
+
+
+@pytest.mark.parametrize("how", CORRUPTIONS)
+def test_info_and_demo_on_a_damaged_store_give_a_clear_message(settings, tmp_path, how):
+    (v1, n1), (v2, n2) = base_store(settings, tmp_path, versions=2)
+    corrupt(snapshots(settings)[-1], how)
+    r = cli(settings, "info", "--json")
+    assert r.returncode == 0, r.stderr
+    no_traceback(r.stderr)
+    info = json.loads(r.stdout)
+    assert info["data_version"] == v1 and info["reports"] == n1 and info["snapshot"].endswith(f"snap-{v1}.duckdb")
+    assert f"snap-{v2}.duckdb" in info["warning"] and "cannot be read" in info["warning"]
+    corrupt(snapshots(settings)[0], how)  # nothing readable any more
+    r = cli(settings, "info")
+    assert r.returncode == 4 and "error: cannot open snapshot" in r.stderr, (r.returncode, r.stderr)
+    no_traceback(r.stderr)
+    r = cli(settings, "demo", "--days", "3", "--scale", "0.002", "--deltas", "0", "--end", "2024-06-01")
+    assert r.returncode == 4 and "error:" in r.stderr, (r.returncode, r.stderr[-2000:])
+    no_traceback(r.stderr)
 
 
 def test_current_naming_a_missing_snapshot(settings, tmp_path):
