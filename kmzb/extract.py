@@ -47,6 +47,7 @@ R_XY = "missing or unparseable X/Y"
 R_OUTSIDE = "point outside Poland"
 R_SOURCE = "unknown Zrodlo"
 R_FIELDS = "wrong number of fields"
+R_EMPTY = "empty row (every field empty)"
 R_DUPLICATE = "duplicate OBJECTID with different content"
 
 
@@ -145,24 +146,27 @@ def _header(path: Path, data: bytes) -> tuple[list[str], str]:
     return [n.strip() for n in names], delim
 
 
-def _record_lines(data: bytes, n_records: int) -> np.ndarray | None:
-    """Physical line number where each data record starts (header is line 1).
+def _record_layout(data: bytes, n_records: int) -> tuple[np.ndarray, np.ndarray] | None:
+    """(physical line where each data record starts (header = line 1), whether the record's line is
+    blank), or None when the record count disagrees with the parser (then the slow path is used).
 
-    A newline ends a record only outside double quotes; doubled quotes keep the parity.
-    Returns None when the count disagrees with the parser (then the slow path is used).
-    """
+    A newline ends a record only outside double quotes; doubled quotes keep the parity."""
     buf = np.frombuffer(data, dtype=np.uint8)
     nl = np.flatnonzero(buf == 10)
     quotes = np.flatnonzero(buf == 34)
     parity = np.searchsorted(quotes, nl) % 2
     ends = np.flatnonzero(parity == 0)  # indexes into nl of record-ending newlines
     starts = ends + 2  # line number of the record that follows each ending newline
+    first_byte = nl[ends] + 1  # where each of those records starts
+    last_byte = np.append(nl[ends[1:]], len(buf))  # and where it ends (its newline, or the end of data)
     # drop a trailing newline at the very end of the file
     if len(nl) and nl[-1] == len(buf) - 1 and len(ends) and ends[-1] == len(nl) - 1:
-        starts = starts[:-1]
+        starts, first_byte, last_byte = starts[:-1], first_byte[:-1], last_byte[:-1]
     if len(starts) != n_records:
         return None
-    return starts.astype(np.int64)
+    size = last_byte - first_byte
+    cr_only = (size == 1) & (buf[np.minimum(first_byte, len(buf) - 1)] == 13) if len(buf) else size == 1
+    return starts.astype(np.int64), (size == 0) | cr_only
 
 
 def _parse_fast(data: bytes, names: list[str], delim: str) -> pd.DataFrame | None:
@@ -195,7 +199,7 @@ def _parse_fast(data: bytes, names: list[str], delim: str) -> pd.DataFrame | Non
 def _parse_slow(path: Path, data: bytes, names: list[str], delim: str) -> tuple[pd.DataFrame, np.ndarray, list[dict]]:
     """Python csv reader: exact line numbers, rows with a wrong field count rejected."""
     text = data.decode("utf-8")
-    seen = [0]  # LF characters handed to the reader: physical lines count LF only, as in _record_lines
+    seen = [0]  # LF characters handed to the reader: physical lines count LF only, as in _record_layout
 
     def source():
         for part in io.StringIO(text, newline=""):  # (the csv module also ends records at a bare CR)
@@ -293,17 +297,17 @@ def read_extract(path: Path | str, lookup: GeoLookup) -> Extract:
     lines = None
     bad_records: list[dict] = []
     if frame is not None:
-        lines = _record_lines(data, len(frame))
+        layout = _record_layout(data, len(frame))
+        if layout is not None:
+            lines, blank = layout
+            if blank.any():  # blank lines are not records
+                frame, lines = frame[~blank].reset_index(drop=True), lines[~blank]
     if frame is None or lines is None:
-        frame, lines, bad_records = _parse_slow(path, data, names, delim)
+        frame, lines, bad_records = _parse_slow(path, data, names, delim)  # drops blank lines itself
     del data, raw
 
-    # blank lines (a single empty field) are not records
-    first = frame[names[0]]
-    blank = (first == "") & (frame[names].eq("").all(axis=1)) if len(frame) else pd.Series([], dtype=bool)
-    if blank.any():
-        frame, lines = frame[~blank.to_numpy()].reset_index(drop=True), lines[~blank.to_numpy()]
-
+    # a line of delimiters only (";;;;") is a record with every field empty: rejected as such,
+    # so that the row accounting shows it
     n = len(frame)
     for c in OPTIONAL:
         if c not in frame.columns:
@@ -319,6 +323,8 @@ def read_extract(path: Path | str, lookup: GeoLookup) -> Extract:
         else:
             detail[mask] = key
 
+    if n:
+        flag(frame[names].apply(lambda c: c.str.strip() == "").all(axis=1).to_numpy(), R_EMPTY)
     oid_s = frame["OBJECTID"].str.strip()
     flag(oid_s == "", R_OBJECTID_MISSING)
     oid_ok = oid_s.str.fullmatch(r"\d{1,18}")

@@ -173,3 +173,14 @@ def test_undecodable_file(tmp_path, geo):
     p.write_bytes(b"OBJECTID;Typ\n1;\x98\xff\n")
     with pytest.raises(ExtractError, match="neither valid UTF-8 nor Windows-1250"):
         read_extract(p, geo.lookup)
+
+
+def test_blank_lines_are_skipped_but_a_row_of_empty_fields_is_rejected(tmp_path, geo):
+    p = write_extract(tmp_path / "kmzb_20240501.csv", [row(1), row(2)])
+    head, *body = p.read_bytes().decode("utf-8").splitlines()
+    n = head.count(";") + 1
+    p.write_bytes("\r\n".join([head, body[0], "", ";" * (n - 1), body[1], ""]).encode("utf-8"))
+    ex = read_extract(p, geo.lookup)
+    assert ex.good["objectid"].tolist() == [1, 2]
+    assert ex.rejects[["line", "reason"]].values.tolist() == [[4, E.R_EMPTY]]
+    assert ex.rows == 3  # the blank line is not a record; the empty one is, and is accounted for
