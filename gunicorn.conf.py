@@ -13,22 +13,10 @@ from __future__ import annotations
 
 import os
 
-
-def _int(name: str, default: int) -> int:
-    raw = os.environ.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise SystemExit(f"{name} must be a whole number, got {raw!r}") from None
-    if value < 1:
-        raise SystemExit(f"{name} must be at least 1, got {value}")
-    return value
-
+from kmzb.config import env_int
 
 bind = os.environ.get("KMZB_BIND", "127.0.0.1:8050")
-workers = _int("KMZB_WORKERS", 2)
+workers = env_int("KMZB_WORKERS", 2)
 worker_class = "gthread"
 threads = 4
 timeout = 30

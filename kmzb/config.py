@@ -49,7 +49,10 @@ def _cache_kind(raw: str) -> str:
     raise SystemExit(f"KMZB_CACHE must be memory, file or off, got {raw!r}")
 
 
-def _positive(name: str, raw: str | None, default: int) -> int:
+def env_int(name: str, default: int, env=None) -> int:
+    """A whole number >= 1 from the environment, or the default when unset; anything else stops
+    the program with a message naming the variable."""
+    raw = (os.environ if env is None else env).get(name)
     if raw is None or not raw.strip():
         return default
     try:
@@ -71,8 +74,8 @@ def get_settings(**overrides) -> Settings:
         geo_dir=geo_dir.resolve(),
         cache_url=env.get("KMZB_CACHE_URL") or None,
         cache_kind=_cache_kind(env.get("KMZB_CACHE", "memory")),
-        cache_entries=_positive("KMZB_CACHE_ENTRIES", env.get("KMZB_CACHE_ENTRIES"), 1000),
-        duckdb_threads=_positive("KMZB_DUCKDB_THREADS", env.get("KMZB_DUCKDB_THREADS"), 1),
+        cache_entries=env_int("KMZB_CACHE_ENTRIES", 1000, env),
+        duckdb_threads=env_int("KMZB_DUCKDB_THREADS", 1, env),
         cache_dir=Path(env["KMZB_CACHE_DIR"]) if env.get("KMZB_CACHE_DIR") else data_dir.resolve() / "cache",
         tiles_url=env.get("KMZB_TILES_URL", Settings.tiles_url),
         tiles_attribution=env.get("KMZB_TILES_ATTRIBUTION", Settings.tiles_attribution),
