@@ -144,8 +144,8 @@ def _apply(pattern, x, lang, digits: int) -> str:
 
 @lru_cache(maxsize=8)
 def _symbols(lang) -> tuple[str, str, str, str]:
-    """(group, decimal, percent suffix, minus) of the locale's standard patterns."""
-    loc = _locale(lang)
+    """(group, decimal, percent suffix, minus) of the locale's standard patterns (any spelling of lang)."""
+    loc = _locale(normalise_lang(lang))
     sym = loc.number_symbols["latn"]
     pct = loc.percent_formats[None]
     dec = loc.decimal_formats[None]
@@ -160,7 +160,7 @@ def fast_number(x, lang, digits: int = 0, percent: bool = False) -> str:
     decimal rounding (half to even on the value's shortest repr, as Babel) and the locale's symbols."""
     if _missing(x):
         return MISSING
-    group, dec, pct, minus = _symbols(normalise_lang(lang))
+    group, dec, pct, minus = _symbols(lang if isinstance(lang, str) else None)
     d = Decimal(str(float(x)))
     if percent:
         d = d.scaleb(2)

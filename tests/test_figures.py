@@ -32,6 +32,7 @@ class _Validated:
             d = fn(*a, **kw)
             assert isinstance(d, dict) and set(d) == {"data", "layout"}
             json.loads(pio.to_json(d, validate=False))  # serialisable as Dash will send it
+            json.dumps(d["data"], allow_nan=False)  # plain lists, null for gaps: never NaN
             return go.Figure(d)
         return build
 
@@ -226,7 +227,7 @@ def test_timeline_bars_line_and_band():
     assert bars.type == "bar" and list(bars.y) == list(df["reports"])
     line = visible_traces(fig, "Confirmation rate")[0]
     assert line.yaxis == "y2"
-    assert math.isnan(line.y[2])  # nothing resolved in the third week: a gap
+    assert line.y[2] is None  # nothing resolved in the third week: a gap (null, never NaN)
     assert line.y[0] == pytest.approx(0.5) and line.y[4] == pytest.approx(0.8)
     band = visible_traces(fig, "95% interval")[0]
     assert band.fill == "toself" and band.yaxis == "y2"
@@ -266,7 +267,7 @@ def test_ranked_districts_top_and_bottom():
     assert list(low.y) == [0, 1, 2, 3, 4] and list(high.y) == [5, 6, 7, 8, 9]
     for tr in fig.data:
         assert list(np.asarray(tr.error_x.array) + np.asarray(tr.x)) == pytest.approx(
-            list(df.set_index("name").loc[[s for s in tr.customdata[:, 0]], "ci_high"]))
+            list(df.set_index("name").loc[[row[0] for row in tr.customdata], "ci_high"]))
     assert fig.layout.title.subtitle.text == "Only districts with at least 30 resolved reports"
 
 
@@ -287,7 +288,7 @@ def test_verification_speed_lines_and_bands():
     lines = [tr for tr in fig.data if tr.mode == "lines+markers"]
     assert [tr.name for tr in lines] == ["Read within 2 days", "Verified within 5 days"]
     assert list(lines[0].y) == pytest.approx(list(df["read_2d_share"]))
-    assert math.isnan(lines[1].y[2])  # nothing eligible in March: a gap
+    assert lines[1].y[2] is None  # nothing eligible in March: a gap
     bands = [tr for tr in fig.data if tr.fill == "toself"]
     assert len(bands) == 2
     assert list(bands[0].y[:3]) == pytest.approx(list(df["read_2d_share_high"]))
