@@ -1,6 +1,19 @@
 /* Choropleth styling for the threat map. Geometry is loaded once by url; a filter change
    sends only `hideout` = {cls, val, n, colors, nodata, few, scope, selected, fmt...}. */
 window.kmzb = Object.assign({}, window.kmzb, {
+  // the district table's rows arrive column by column ({field: [values]}): one object per row
+  rows: function (cols) {
+    if (!cols) return [];
+    var keys = Object.keys(cols);
+    var n = keys.length ? cols[keys[0]].length : 0;
+    var out = new Array(n);
+    for (var i = 0; i < n; i++) {
+      var r = {};
+      for (var k = 0; k < keys.length; k++) r[keys[k]] = cols[keys[k]][i];
+      out[i] = r;
+    }
+    return out;
+  },
   _entry: function (feature, h) {
     var i = feature.properties.i;
     if (!h || !h.cls || i === undefined) return null;

@@ -272,8 +272,8 @@ def overview_sizes(resp: dict | None, body: bytes | None) -> dict:
     hideout = r.get("map-geojson", {}).get("hideout")
     out = {"hideout": size(hideout), "hideout_gzip": len(gzip.compress(json.dumps(
         hideout, separators=(",", ":"), ensure_ascii=False).encode(), 6)),
-        "rowData": size(r.get("district-table", {}).get("rowData")),
-        "rows": len(r.get("district-table", {}).get("rowData") or []),
+        "rowData": size(r.get("district-table-columns", {}).get("data")),
+        "rows": len(next(iter((r.get("district-table-columns", {}).get("data") or {"": []}).values()), [])),
         "features": len((hideout or {}).get("cls", ""))}
     if body is not None:
         out["response"] = len(body)
@@ -797,7 +797,7 @@ def main(argv=None) -> int:
         sz = h["sizes"]["explicit"]["gmina_90d"]
         print(f"b. update_views at gmina level (all Poland): hideout {sz['hideout'] / 1024:.1f} KB "
               f"({sz['hideout_gzip'] / 1024:.1f} KB gzip); whole response {sz['response'] / 1024:.0f} KB "
-              f"(table rowData {sz['rowData'] / 1024:.0f} KB, {sz['rows']} rows); geojson "
+              f"(table rows, column by column, {sz['rowData'] / 1024:.0f} KB, {sz['rows']} rows); geojson "
               + ", ".join(f"{k} {v['bytes'] / 1024:.0f} KB" for k, v in h["sizes"]["geojson"].items()), flush=True)
     if "inproc" in parts:
         print("a'. in-process breakdown (create_app + test_request_context) ...", flush=True)

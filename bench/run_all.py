@@ -91,7 +91,7 @@ def table(ing: dict, api: dict, dash: dict) -> list[tuple[str, str, str, str]]:
         unit=" KB")
     add("map update: whole update_views response (gmina)", sz.get("response", 0) / 1024 or None, "{:.0f}",
         unit=" KB")
-    add("  · of which district table rowData", sz.get("rowData", 0) / 1024 or None, "{:.0f}", unit=" KB")
+    add("  · of which district table rows (column by column)", sz.get("rowData", 0) / 1024 or None, "{:.0f}", unit=" KB")
     for lvl, v in (g(h, "sizes", "geojson", default={}) or {}).items():
         add(f"GeoJSON {lvl} (once, immutable cache)", v["bytes"] / 1024, "{:.0f}", unit=" KB")
     nv = g(dash, "naive", default={})

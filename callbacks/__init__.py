@@ -32,6 +32,11 @@ def register_callbacks(app) -> None:
 
     police.register(app, gateway)  # checks audience() == "police" on the server
     app.clientside_callback(
+        "function(cols){ return window.kmzb.rows(cols); }",
+        Output(ids.TABLE, "rowData"),
+        Input(ids.TABLE_COLUMNS, "data"),
+    )
+    app.clientside_callback(
         "function(n, open){ return n ? !open : open; }",
         Output(ids.FILTER_COLLAPSE, "is_open"),
         Input(ids.FILTER_TOGGLE, "n_clicks"),

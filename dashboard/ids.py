@@ -43,6 +43,7 @@ CHART_SPEED = "chart-speed"
 CHART_HEATMAP = "chart-heatmap"
 
 TABLE = "district-table"
+TABLE_COLUMNS = "district-table-columns"  # the rows, column by column (expanded in the browser)
 TABLE_DOWNLOAD_BTN = "table-download-btn"
 TABLE_DOWNLOAD = "table-download"
 TABLE_TITLE = "table-title"

@@ -199,6 +199,7 @@ def table_card(lang: str) -> dbc.Card:
             getRowId="params.data.teryt", style={"height": "520px"},
         ), className="p-1"),
         dcc.Download(id=ids.TABLE_DOWNLOAD),
+        dcc.Store(id=ids.TABLE_COLUMNS),
     ], className="mb-3")
 
 

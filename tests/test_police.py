@@ -183,10 +183,22 @@ def test_callbacks_give_nothing_to_the_public_and_data_to_the_police(env):
                                                  default=lambda c: c.to_plotly_json())
         units = cb.units_for(gw, search)
         assert sum(u["reports"] for u in units) == len(pts["features"])
+        grid_fields = {c["field"] for c in police_unit_columns()}
+        assert grid_fields <= set(units[0]), grid_fields - set(units[0])  # every column the grid shows
+        assert all(u["unit"] for u in units)
         text, name = cb.reports_csv(gw, "?preset=custom&from=2026-11-01&to=2026-11-24")
         assert name == "kmzb_reports_2026-11-01_2026-11-24.csv"
         assert len(pd.read_csv(io.StringIO(text))) == sql(
             cur, "SELECT count(*) FROM reports WHERE created_date >= '2026-11-01'")[0][0]
+
+
+def police_unit_columns() -> list[dict]:
+    """The columnDefs of the police unit grid, as the police layout builds it."""
+    from dashboard import ids as _ids
+    from dashboard.police import workload_card
+
+    grid = next(c for c in workload_card("en")._traverse() if getattr(c, "id", None) == _ids.POLICE_UNITS)
+    return grid.columnDefs
 
 
 def test_police_callbacks_take_garbage_calmly(env):
