@@ -31,7 +31,6 @@ import os
 import random
 import shutil
 import sys
-import threading
 import time
 from collections import defaultdict
 from datetime import date

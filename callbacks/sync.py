@@ -10,7 +10,14 @@ from __future__ import annotations
 from dash import ALL, Input, Output, State, ctx, no_update
 
 from dashboard import ids
-from dashboard.state import DEFAULT, ViewState, from_query, level_of, preset_range, to_query
+from dashboard.state import (
+    DEFAULT,
+    ViewState,
+    from_query,
+    level_of,
+    preset_range,
+    to_query,
+)
 from kmzb import reference
 from kmzb.filters import BadInput, parse_date
 

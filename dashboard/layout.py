@@ -18,7 +18,14 @@ from kmzb.filters import LEVELS
 
 from . import ids, police
 from .figures import png_config
-from .i18n import category_label, group_label, outcome_label, source_label, status_label, translator
+from .i18n import (
+    category_label,
+    group_label,
+    outcome_label,
+    source_label,
+    status_label,
+    translator,
+)
 from .state import ViewState, from_query, to_query
 
 POLAND_BOUNDS = [[49.0, 14.1], [54.9, 24.2]]

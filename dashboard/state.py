@@ -11,7 +11,14 @@ from datetime import date, timedelta
 from urllib.parse import parse_qs, urlencode
 
 from kmzb import reference
-from kmzb.filters import LEVELS, BadInput, Filters, make_filters, parse_date, parse_teryt
+from kmzb.filters import (
+    LEVELS,
+    BadInput,
+    Filters,
+    make_filters,
+    parse_date,
+    parse_teryt,
+)
 
 METRICS = ("reports", "per10k", "rate")
 PRESETS = ("7d", "30d", "90d", "ytd", "last_year", "all", "custom")

@@ -9,8 +9,8 @@ import pandas as pd
 from flask import Blueprint, Response, current_app, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from .gateway import request_audience
 from .filters import FORMATS, INTERVALS, LEVELS, BadInput, parse_choice, parse_filters
+from .gateway import request_audience
 from .store import NoDataError, StoreError
 
 log = logging.getLogger(__name__)

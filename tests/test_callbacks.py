@@ -9,7 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 from dash import no_update
-from hypothesis import given, settings as hsettings, strategies as st
+from hypothesis import given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 
 from callbacks import download, sync, views
 from dashboard import ids

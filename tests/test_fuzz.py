@@ -28,14 +28,25 @@ from pathlib import Path
 import pytest
 from dash import no_update
 from dash.exceptions import PreventUpdate
-from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 
 from kmzb import demo, reference
 from kmzb.config import get_settings
 from kmzb.extract import ExtractError, read_extract
 from kmzb.ingest import run_ingest
 
-from .conftest import DEMO_END, GDANSK, GEO_DIR, HEADER, KRAKOW, WROCLAW, demo_store, row
+from .conftest import (
+    DEMO_END,
+    GDANSK,
+    GEO_DIR,
+    HEADER,
+    KRAKOW,
+    WROCLAW,
+    demo_store,
+    row,
+)
 
 CI = bool(os.environ.get("CI"))
 

@@ -8,7 +8,6 @@ import subprocess
 import sys
 import time
 
-
 from kmzb.config import PROJECT_ROOT
 from kmzb.ingest import run_ingest
 from kmzb.store import Store

@@ -14,7 +14,8 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 from kmzb.store import Store
 from tests.browser import Server, chrome
-from tests.conftest import GEO_DIR, POLICE_PASSWORD as PASSWORD, police_demo_store
+from tests.conftest import GEO_DIR, police_demo_store
+from tests.conftest import POLICE_PASSWORD as PASSWORD
 
 pytestmark = pytest.mark.e2e
 
