@@ -345,11 +345,14 @@ def ranked_districts(df: pd.DataFrame, lang, min_resolved: int = 30, top: int = 
     return fig
 
 
-def verification_speed(df: pd.DataFrame, lang, interval: str | None = None) -> dict:
-    """Share read within 2 days and share verified within 5 days, per period, with 95% bands."""
+def verification_speed(df: pd.DataFrame, lang, interval: str | None = None, min_n: int = 20) -> dict:
+    """Share read within 2 days and share verified within 5 days, per period, with 95% bands;
+    periods with fewer than `min_n` reports that can be judged show no value (a gap), as the map
+    shows no rate for districts with too few resolved reports."""
     lang = normalise_lang(lang)
     _ = translator(lang)
     title = _("Verification speed: read within 2 days, verified within 5 days")
+    note = t(lang, "Only periods with at least {n} reports that can be judged", n=fmt_int(min_n, lang))
     if _is_empty(df, "eligible_read", "eligible_verify"):
         return _empty(lang, title)
     d = df.assign(period=df["period"].astype(str)).sort_values("period")
@@ -360,7 +363,7 @@ def verification_speed(df: pd.DataFrame, lang, interval: str | None = None) -> d
     for key, k, n, name, colour in (("read_2d_share", "read_2d", "eligible_read", _("Read within 2 days"), ORANGE),
                                     ("verified_5d_share", "verified_5d", "eligible_verify",
                                      _("Verified within 5 days"), BLUE)):
-        ok = d[n].fillna(0).to_numpy() > 0
+        ok = d[n].fillna(0).to_numpy() >= max(min_n, 1)
         share, low, high = (np.where(ok, d[c].to_numpy(dtype=float), np.nan)
                             for c in (key, key + "_low", key + "_high"))
         data.append(_band(x, low, high, colour, name, group=key))
@@ -371,7 +374,7 @@ def verification_speed(df: pd.DataFrame, lang, interval: str | None = None) -> d
             hovertemplate=_hover("<b>%{hovertext}</b>", name + ": %{y:.1%} (" + t(
                 lang, "{k} of {n}", k="%{customdata[2]:,d}", n="%{customdata[3]:,d}") + ")",
                 _ci(lang, "%{customdata[0]:.1%}", "%{customdata[1]:.1%}"))))
-    return _figure(data, lang, title, hovermode="closest", xaxis=_date_axis(x, lang, interval, _("Period")),
+    return _figure(data, lang, title, note, hovermode="closest", xaxis=_date_axis(x, lang, interval, _("Period")),
                    yaxis=_pct_axis(_("Share")))
 
 

@@ -187,10 +187,13 @@ def apply_extract(con, ex: Extract, geo, *, force: bool, run_id: str, version: s
 
 def write_meta_stats(con) -> None:
     """Headline facts of the snapshot, stored once so that readers need not scan for them."""
-    con.execute("""INSERT OR REPLACE INTO meta
-        SELECT unnest(['reports', 'date_from', 'date_to', 'last_modified', 'last_ingest']),
+    from .queries import FIRST_FILE_DATE_SQL
+
+    con.execute(f"""INSERT OR REPLACE INTO meta
+        SELECT unnest(['reports', 'date_from', 'date_to', 'last_modified', 'last_ingest', 'history_from']),
                unnest([count(*)::VARCHAR, min(created_date)::VARCHAR, max(created_date)::VARCHAR,
-                       max(modified_at)::VARCHAR, (SELECT max(finished_at) FROM ingest_files)::VARCHAR])
+                       max(modified_at)::VARCHAR, (SELECT max(finished_at) FROM ingest_files)::VARCHAR,
+                       ({FIRST_FILE_DATE_SQL})::VARCHAR])
         FROM reports""")
 
 

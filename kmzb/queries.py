@@ -5,6 +5,7 @@ Nothing here touches descriptions: the public aggregates never read them.
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from functools import lru_cache
 
@@ -307,13 +308,41 @@ def previous_period(f: Filters, mode: str = "previous") -> Filters:
     return f.replace(date_from=f.date_from - timedelta(days=length), date_to=f.date_to - timedelta(days=length))
 
 
+FIRST_FILE_DATE_SQL = """SELECT min(strptime(regexp_extract(file, 'kmzb_(?:full_)?([0-9]{8})', 1), '%Y%m%d'))
+    FROM ingest_files WHERE regexp_extract(file, 'kmzb_(?:full_)?([0-9]{8})', 1) <> ''"""
+
+
+def history_from(cur) -> str | None:
+    """When the store started watching statuses: the date of the earliest extract ingested.
+
+    A report created before then was first seen only in that extract, possibly long after its
+    creation: if it was still new, it is certainly slow, and if it had been read quickly it was
+    already read. Counting such reports would bias the verification shares and times (towards
+    slow), so verification statistics use only reports created from this moment on."""
+    m = cur.execute("SELECT value FROM meta WHERE key = 'history_from'").fetchone()
+    if m and m[0]:
+        return m[0]
+    v = cur.execute(FIRST_FILE_DATE_SQL).fetchone()[0]  # snapshots published before the key existed
+    return None if v is None else str(v)
+
+
+def judged_sql(cur) -> str:
+    """SQL condition: the report was created while statuses were being watched (see history_from)."""
+    h = history_from(cur)
+    if h is None:
+        return "TRUE"
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}( \d{2}:\d{2}:\d{2}(\.\d+)?)?", h):
+        raise ValueError(f"bad history_from in the snapshot: {h!r}")
+    return f"created_at >= TIMESTAMP '{h}'"
+
+
 def totals_extra(cur, f: Filters, audience: str = PUBLIC, cells: Cells | None = None) -> dict:
     """What the category rows cannot give: reports eliminated and the median days to verification
     (for the public without hidden categories)."""
     cells = gmina_cells(cur, f) if cells is None else cells
     w, params = _public_where(f, audience)
     median_days = cur.execute(f"""SELECT median(epoch(resolved_at - created_at) / 86400.0) FROM reports
-        WHERE {w} AND observed_pending AND resolved_at IS NOT NULL""", params).fetchone()[0]
+        WHERE {w} AND observed_pending AND resolved_at IS NOT NULL AND {judged_sql(cur)}""", params).fetchone()[0]
     return {"eliminated": cells_mod.status_count(cells, "potwierdzone-wyeliminowane", audience),
             "median_days_to_verification": None if median_days is None else round(float(median_days), 2)}
 
@@ -363,7 +392,8 @@ def district_extras(cur, f: Filters, level: str, districts: pd.DataFrame, audien
     # only reports seen pending and then resolved have a time to verification: a small share
     ver = dict(cur.execute(f"""
         SELECT {col}, round(median(epoch(resolved_at - created_at) / 86400.0), 2)
-        FROM reports WHERE {w} AND observed_pending AND resolved_at IS NOT NULL GROUP BY 1""", params).fetchall())
+        FROM reports WHERE {w} AND observed_pending AND resolved_at IS NOT NULL AND {judged_sql(cur)}
+        GROUP BY 1""", params).fetchall())
     top = top_categories(cur, f, level, districts, audience, cells)
     top["median_days_to_verification"] = np.array([ver.get(t, np.nan) for t in top["teryt"]], dtype=float)
     return top
@@ -373,10 +403,10 @@ def verification_speed(cur, f: Filters, interval: str, audience: str = PUBLIC) -
     """Per period of creation: share read within 2 days and verified within 5 days.
 
     Only reports that can be judged count: old enough (created at least 2 / 5 days before
-    the newest modification in the data) and seen from their first status, so the time of
-    the change is known. Reports first seen already read or resolved (e.g. loaded from a full
-    snapshot) carry only an upper bound and are left out: periods before the history
-    starts show no value rather than a wrong one.
+    the newest modification in the data), seen from their first status, so the time of the
+    change is known, and created after the store started watching (history_from), so that
+    reports first seen long after their creation do not bias the shares. Periods before the
+    history starts show no value rather than a wrong one.
     """
     w, params = _public_where(f, audience)
     edge = cur.execute("SELECT value FROM meta WHERE key = 'last_modified'").fetchone()
@@ -392,7 +422,8 @@ def verification_speed(cur, f: Filters, interval: str, audience: str = PUBLIC) -
                count(*) FILTER (WHERE created_at <= ?::TIMESTAMP - INTERVAL 5 DAY AND observed_pending) AS eligible_verify,
                count(*) FILTER (WHERE created_at <= ?::TIMESTAMP - INTERVAL 5 DAY AND observed_pending
                                 AND resolved_at IS NOT NULL AND resolved_at <= created_at + INTERVAL 5 DAY) AS verified_5d
-        FROM reports WHERE {w} AND (observed_new OR observed_pending) GROUP BY created_date""", params).fetchnumpy()
+        FROM reports WHERE {w} AND (observed_new OR observed_pending) AND {judged_sql(cur)}
+        GROUP BY created_date""", params).fetchnumpy()
     periods = _periods(cur, f, interval)
     starts = periods.values.astype("datetime64[D]").astype(np.int64)
     group = cells_mod.positions(_period_starts(np.asarray(r["day"], dtype=np.int64), interval), starts)

@@ -331,3 +331,15 @@ def test_png_config():
     own = F.png_config("kmzb-timeline")
     assert own["toImageButtonOptions"]["filename"] == "kmzb-timeline" and cfg["toImageButtonOptions"]["filename"] != \
         "kmzb-timeline"
+
+
+def test_verification_speed_leaves_periods_with_few_reports_as_gaps():
+    df = speed().assign(eligible_read=[100, 19, 20])
+    fig = F.verification_speed(df, "en")
+    read = [tr for tr in fig.data if tr.mode == "lines+markers"][0]
+    assert read.y[0] == pytest.approx(0.6) and read.y[1] is None and read.y[2] is not None
+    band = [tr for tr in fig.data if tr.fill == "toself"][0]
+    assert band.y.count(None) == 2  # two stretches: January, then March
+    assert fig.layout.title.subtitle.text == "Only periods with at least 20 reports that can be judged"
+    pl = F.verification_speed(df, "pl")
+    assert pl.layout.title.subtitle.text == "Tylko okresy z co najmniej 20 zgłoszeniami, które można ocenić"

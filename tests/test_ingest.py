@@ -174,3 +174,39 @@ def test_readers_keep_serving_during_ingest_and_see_new_data_without_restart(set
     assert v2 != v1 and cur.execute("SELECT count(*) FROM reports").fetchone()[0] == 60000
     # every state seen while the ingest ran was a complete snapshot
     assert {n for _, n in seen} <= {2000, 60000} and (v1, 2000) in seen
+
+
+def test_verification_statistics_count_only_reports_created_while_watched(settings, tmp_path):
+    """A report created before the first extract and still new in it is certainly slow; one read
+    quickly before it was already read. Counting the first but not the second biased the share
+    read within 2 days towards 0 for the weeks before the history: only reports created from the
+    first extract's date on are judged (and the median time to verification likewise)."""
+    from datetime import date
+
+    from kmzb import queries
+    from kmzb.filters import Filters
+
+    full = write_extract(tmp_path / "kmzb_full_20240510.csv", [
+        row(1, status="Nowe", created="2024-05-01 09:00:00"),                                      # A: slow
+        row(2, status="Weryfikacja", created="2024-05-01 09:00:00", modified="2024-05-01 12:00:00"),  # B: read
+    ])
+    d1 = write_extract(tmp_path / "kmzb_20240511.csv", [
+        row(3, status="Nowe", created="2024-05-11 08:00:00"),                                      # C: new
+    ])
+    d2 = write_extract(tmp_path / "kmzb_20240512.csv", [
+        row(3, status="Weryfikacja", created="2024-05-11 08:00:00", modified="2024-05-11 20:00:00"),  # C read
+        row(1, status="Potwierdzone", created="2024-05-01 09:00:00", modified="2024-05-12 09:00:00"),  # A late
+        row(4, status="Nowe", created="2024-05-20 09:00:00"),                                      # the edge
+    ])
+    res = run_ingest(settings, [full, d1, d2])
+    assert res.published
+    cur, _ = Store(settings.store_dir).cursor()
+    assert queries.history_from(cur) == "2024-05-10 00:00:00"
+    f = Filters(date_from=date(2024, 4, 29), date_to=date(2024, 5, 20))
+    v = queries.verification_speed(cur, f, "month")
+    assert int(v["eligible_read"].sum()) == 1 and int(v["read_2d"].sum()) == 1  # C only (A was 1 of 2 before)
+    assert float(v.loc[v["eligible_read"] > 0, "read_2d_share"].iloc[0]) == 1.0
+    assert list(v["period"]) == ["2024-04-01", "2024-05-01"]
+    # the median time to verification: A (resolved 11 days after creation) is not judged either
+    extra = queries.totals_extra(cur, f, "police")
+    assert extra["median_days_to_verification"] is None  # C was read but is still pending

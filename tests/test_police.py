@@ -117,7 +117,11 @@ def test_unit_workload(cur):
         assert 0 <= r["read_2d_n"] <= r["reports"] and 0 <= r["verified_5d_n"] <= r["reports"]
         for share, n in (("read_2d_share", "read_2d_n"), ("verified_5d_share", "verified_5d_n")):
             assert (pd.isna(r[share]) and r[n] == 0) or 0 <= r[share] <= 1
-    judged = raw[raw["observed_new"].fillna(False).astype(bool)
+    # watched from the date of the first extract ingested: reports created before it are not judged
+    first = min(re.search(r"kmzb_(?:full_)?(\d{8})", f).group(1) for (f,) in sql(cur, "SELECT file FROM ingest_files"))
+    watched = raw["created_at"] >= pd.Timestamp(first)
+    assert (~watched).any() and raw.loc[~watched, "observed_new"].fillna(False).astype(bool).any()  # it matters
+    judged = raw[raw["observed_new"].fillna(False).astype(bool) & watched
                  & (raw["created_at"] <= pd.Timestamp(edge) - pd.Timedelta(days=2))]
     assert w["read_2d_n"].sum() == len(judged)
     fast = judged["read_at"].notna() & (judged["read_at"] <= judged["created_at"] + pd.Timedelta(days=2))
