@@ -109,7 +109,7 @@ def _figure(data: list, lang: str, title: str, subtitle: str | None = None, **la
         title_d["subtitle"] = dict(text=subtitle, font=dict(size=12, color="#555"))
     return {"data": data, "layout": {
         "template": _template(), "title": title_d, "separators": SEPARATORS[lang],
-        "margin": dict(l=10, r=34, t=96 if subtitle else 80, b=10), **layout}}
+        "margin": dict(l=10, r=34, t=124 if subtitle else 80, b=10), **layout}}
 
 
 def _empty(lang: str, title: str, subtitle: str | None = None) -> dict:
