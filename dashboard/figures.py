@@ -109,7 +109,7 @@ def _figure(data: list, lang: str, title: str, subtitle: str | None = None, **la
         title_d["subtitle"] = dict(text=subtitle, font=dict(size=12, color="#555"))
     return {"data": data, "layout": {
         "template": _template(), "title": title_d, "separators": SEPARATORS[lang],
-        "margin": dict(l=10, r=34, t=124 if subtitle else 80, b=10), **layout}}
+        "margin": dict(l=10, r=34, t=124 + 16 * subtitle.count("<br>") if subtitle else 80, b=10), **layout}}
 
 
 def _empty(lang: str, title: str, subtitle: str | None = None) -> dict:
@@ -252,10 +252,11 @@ def confirmation_by_category(df: pd.DataFrame, lang, min_resolved: int = 20) -> 
     """Dots with 95% intervals per category, sorted by rate (highest on top); small-n in hollow grey."""
     lang = normalise_lang(lang)
     _ = translator(lang)
-    title = _("Confirmation rate by category (95% Wilson interval)")
+    title = _("Confirmation rate by category")
+    note = _("With 95% Wilson intervals")
     d = _resolved_rows(df)
     if d.empty:
-        return _empty(lang, title)
+        return _empty(lang, title, note)
     col = f"label_{lang}"
     labels = [lab if isinstance(lab, str) and lab else category_label(code, lang)
               for code, lab in zip(d["code"], d[col] if col in d else [None] * len(d))]
@@ -265,7 +266,7 @@ def confirmation_by_category(df: pd.DataFrame, lang, min_resolved: int = 20) -> 
     traces = [_dots(d[~small], list(d["label"][~small]), lang, _("Confirmation rate"), BLUE),
               _dots(d[small], list(d["label"][small]), lang, too_few, GREY, hollow=True, note=too_few)]
     order = list(d["label"])
-    fig = _figure([tr for tr, n in zip(traces, (int((~small).sum()), int(small.sum()))) if n], lang, title,
+    fig = _figure([tr for tr, n in zip(traces, (int((~small).sum()), int(small.sum()))) if n], lang, title, note,
                   xaxis=_pct_axis(_("Confirmation rate")),
                   yaxis=dict(title=dict(text=_("Category")), type="category", categoryorder="array",
                              categoryarray=order, tickmode="array", tickvals=order,
@@ -351,10 +352,11 @@ def verification_speed(df: pd.DataFrame, lang, interval: str | None = None, min_
     shows no rate for districts with too few resolved reports."""
     lang = normalise_lang(lang)
     _ = translator(lang)
-    title = _("Verification speed: read within 2 days, verified within 5 days")
-    note = t(lang, "Only periods with at least {n} reports that can be judged", n=fmt_int(min_n, lang))
+    title = _("Verification speed")
+    note = (_("Read within 2 days, verified within 5 days") + "<br>"
+            + t(lang, "Only periods with at least {n} reports that can be judged", n=fmt_int(min_n, lang)))
     if _is_empty(df, "eligible_read", "eligible_verify"):
-        return _empty(lang, title)
+        return _empty(lang, title, note)
     d = df.assign(period=df["period"].astype(str)).sort_values("period")
     x = d["period"].to_numpy(dtype=object)
     interval = interval or _interval(x)

@@ -340,6 +340,8 @@ def test_verification_speed_leaves_periods_with_few_reports_as_gaps():
     assert read.y[0] == pytest.approx(0.6) and read.y[1] is None and read.y[2] is not None
     band = [tr for tr in fig.data if tr.fill == "toself"][0]
     assert band.y.count(None) == 2  # two stretches: January, then March
-    assert fig.layout.title.subtitle.text == "Only periods with at least 20 reports that can be judged"
+    assert fig.layout.title.text == "Verification speed"
+    assert fig.layout.title.subtitle.text == ("Read within 2 days, verified within 5 days<br>"
+                                              "Only periods with at least 20 reports that can be judged")
     pl = F.verification_speed(df, "pl")
-    assert pl.layout.title.subtitle.text == "Tylko okresy z co najmniej 20 zgłoszeniami, które można ocenić"
+    assert pl.layout.title.subtitle.text.endswith("Tylko okresy z co najmniej 20 zgłoszeniami, które można ocenić")

@@ -46,8 +46,8 @@ UI_STRINGS = [
     "too few resolved reports for a stable rate", "no data", "Poland", "Back", "Download CSV", "Download PNG",
     "District table", "TERYT", "Name", "Population", "Per 10,000", "Top category", "Median days to verification",
     "Change", "Change %", "Language", "Reset filters", "Loading…", "Reports and confirmation rate over time",
-    "Confirmation rate by category (95% Wilson interval)", "Districts ranked by confirmation rate",
-    "Verification speed: read within 2 days, verified within 5 days",
+    "Confirmation rate by category", "With 95% Wilson intervals", "Districts ranked by confirmation rate",
+    "Verification speed", "Read within 2 days, verified within 5 days",
     "When threats occur: day of week × time of day", "Only districts with at least {n} resolved reports",
     "Read within 2 days", "Verified within 5 days", "Share", "Period", "Day of week", "Time of day",
     "Nothing matches these filters",
@@ -85,7 +85,7 @@ def _norm(s: str) -> str:
 
 def test_code_msgids_are_found():
     ids = _code_msgids()
-    assert "Confirmation rate by category (95% Wilson interval)" in ids
+    assert "Confirmation rate by category" in ids and "With 95% Wilson intervals" in ids
     assert "Only districts with at least {n} resolved reports" in ids
     assert len(ids) > 20
 
