@@ -145,3 +145,54 @@ def view_callbacks(deps: list[dict]) -> dict:
     if missing:
         raise SystemExit(f"callbacks not found in /_dash-dependencies: {sorted(missing)}")
     return cbs
+
+
+class WatchedCursor:
+    """A DuckDB cursor whose every execute and fetch is timed and reported to `executed` /
+    `fetched` (subclasses say what to do with the times)."""
+
+    def __init__(self, cur):
+        self._cur = cur
+
+    def executed(self, sql, params, seconds: float) -> None:
+        pass
+
+    def fetched(self, seconds: float) -> None:
+        pass
+
+    def execute(self, sql, params=None):
+        t = time.perf_counter()
+        self._cur.execute(sql, params) if params is not None else self._cur.execute(sql)
+        self.executed(sql, params, time.perf_counter() - t)
+        return self
+
+    def _fetch(self, name):
+        t = time.perf_counter()
+        v = getattr(self._cur, name)()
+        self.fetched(time.perf_counter() - t)
+        return v
+
+    def df(self):
+        return self._fetch("df")
+
+    def fetchone(self):
+        return self._fetch("fetchone")
+
+    def fetchall(self):
+        return self._fetch("fetchall")
+
+    def fetchnumpy(self):
+        return self._fetch("fetchnumpy")
+
+
+def wait_page_ready(drv, fields: str, timeout: float = 60) -> dict | None:
+    """Poll the page's `window.__kmzb` probe (installed by a bench script) until it says ready;
+    returns the named fields (e.g. "ready: __kmzb.ready, kpi: __kmzb.kpi"), None-ready on timeout."""
+    deadline = time.time() + timeout
+    st = None
+    while time.time() < deadline:
+        st = drv.execute_script("return window.__kmzb && {" + fields + "}")
+        if st and st.get("ready") is not None:
+            break
+        time.sleep(0.05)
+    return st

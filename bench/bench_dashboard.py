@@ -38,8 +38,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import (OUT, ROOT, check, pct, proc_mem, require_store, running_server, server_env,  # noqa: E402
-                     summary_ms, view_callbacks, write_result)
+from _common import (OUT, ROOT, WatchedCursor, check, pct, proc_mem, require_store,  # noqa: E402
+                     running_server, server_env, summary_ms, view_callbacks, wait_page_ready, write_result)
 
 import requests  # noqa: E402
 
@@ -317,40 +317,22 @@ class Timers:
         self.n.clear()
 
 
-class TimedCursor:
+class TimedCursor(WatchedCursor):
     """Wraps a DuckDB cursor: every execute + fetch is charged to the query function that runs it."""
 
     def __init__(self, cur, timers: Timers):
-        self._cur = cur
+        super().__init__(cur)
         self._timers = timers
 
     def _charge(self, dt, count):
         label = self._timers.stack[0] if self._timers.stack else "?"
         self._timers.add(f"sql:{label}", dt, count)
 
-    def execute(self, *a, **kw):
-        t = time.perf_counter()
-        self._cur.execute(*a, **kw)
-        self._charge(time.perf_counter() - t, True)
-        return self
+    def executed(self, sql, params, seconds):
+        self._charge(seconds, True)
 
-    def _fetch(self, name):
-        t = time.perf_counter()
-        v = getattr(self._cur, name)()
-        self._charge(time.perf_counter() - t, False)
-        return v
-
-    def df(self):
-        return self._fetch("df")
-
-    def fetchone(self):
-        return self._fetch("fetchone")
-
-    def fetchall(self):
-        return self._fetch("fetchall")
-
-    def fetchnumpy(self):
-        return self._fetch("fetchnumpy")
+    def fetched(self, seconds):
+        self._charge(seconds, False)
 
 
 def instrument(gw, timers: Timers) -> None:
@@ -672,13 +654,8 @@ def one_load(url: str, shot: Path | None) -> dict:
         drv.set_page_load_timeout(60)
         drv.get(url)
         deadline = time.time() + 60
-        st = None
-        while time.time() < deadline:
-            st = drv.execute_script("return window.__kmzb && {kpi: __kmzb.kpi, paths: __kmzb.paths, "
-                                    "ready: __kmzb.ready, npaths: __kmzb.npaths, kpiText: __kmzb.kpiText}")
-            if st and st.get("ready") is not None:
-                break
-            time.sleep(0.05)
+        st = wait_page_ready(drv, "kpi: __kmzb.kpi, paths: __kmzb.paths, ready: __kmzb.ready, "
+                                  "npaths: __kmzb.npaths, kpiText: __kmzb.kpiText")
         if not st or st.get("ready") is None:
             raise RuntimeError(f"page not ready after 60 s: {st}")
         metrics = {m["name"]: m["value"] for m in drv.execute_cdp_cmd("Performance.getMetrics", {})["metrics"]}

@@ -13,13 +13,12 @@ from __future__ import annotations
 import argparse
 import shutil
 import sys
-import time
 from collections import defaultdict
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import OUT, require_store, running_server, write_result  # noqa: E402
+from _common import OUT, require_store, running_server, wait_page_ready, write_result  # noqa: E402
 from bench_dashboard import WATCH_JS, one_load  # noqa: E402
 
 
@@ -43,14 +42,7 @@ def main(argv=None) -> int:
             drv.execute_cdp_cmd("Profiler.setSamplingInterval", {"interval": 200})
             drv.execute_cdp_cmd("Profiler.start", {})
             drv.get(srv.url + "/" + args.url_query)
-            deadline = time.time() + 60
-            st = None
-            while time.time() < deadline:
-                st = drv.execute_script("return window.__kmzb && {ready: __kmzb.ready, kpi: __kmzb.kpi, "
-                                        "paths: __kmzb.paths}")
-                if st and st.get("ready") is not None:
-                    break
-                time.sleep(0.05)
+            st = wait_page_ready(drv, "ready: __kmzb.ready, kpi: __kmzb.kpi, paths: __kmzb.paths")
             prof = drv.execute_cdp_cmd("Profiler.stop", {})["profile"]
         finally:
             drv.quit()

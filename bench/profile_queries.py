@@ -20,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import OUT, require_store, server_env, write_result  # noqa: E402
+from _common import OUT, WatchedCursor, require_store, server_env, write_result  # noqa: E402
 
 
 def best(fn, repeat):
@@ -33,33 +33,19 @@ def best(fn, repeat):
     return round(ts[0] * 1000, 2), round(ts[len(ts) // 2] * 1000, 2)
 
 
-class RecordingCursor:
+class RecordingCursor(WatchedCursor):
     """A DuckDB cursor that remembers the statements run through it (and the time each took)."""
 
     def __init__(self, cur, log: list):
-        self._cur, self._log = cur, log
+        super().__init__(cur)
+        self._log = log
 
-    def execute(self, sql, params=None):
-        t = time.perf_counter()
-        self._cur.execute(sql, params) if params is not None else self._cur.execute(sql)
-        self._log.append([sql, params, time.perf_counter() - t])
-        return self
+    def executed(self, sql, params, seconds):
+        self._log.append([sql, params, seconds])
 
-    def _fetch(self, name):
-        t = time.perf_counter()
-        v = getattr(self._cur, name)()
+    def fetched(self, seconds):
         if self._log:
-            self._log[-1][2] += time.perf_counter() - t
-        return v
-
-    def df(self):
-        return self._fetch("df")
-
-    def fetchone(self):
-        return self._fetch("fetchone")
-
-    def fetchall(self):
-        return self._fetch("fetchall")
+            self._log[-1][2] += seconds
 
 
 def explain_summary(text: str) -> dict:
