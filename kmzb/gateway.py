@@ -72,6 +72,16 @@ def _request_memo() -> dict | None:
     return memo
 
 
+def _per_request(key: str, fn: Callable):
+    """fn(), computed once per request under `key` (every time outside a request)."""
+    local = _request_memo()
+    if local is None:
+        return fn()
+    if key not in local:
+        local[key] = fn()
+    return local[key]
+
+
 class DataGateway:
     def __init__(self, settings: Settings, cache=None):
         self.settings = settings
@@ -90,13 +100,7 @@ class DataGateway:
     def cursor(self):
         """(cursor, data version); within a request, always the same snapshot: every part of one
         response comes from one version even if an ingest publishes meanwhile."""
-        local = _request_memo()
-        if local is not None:
-            pinned = local.get("_cursor")
-            if pinned is None:
-                pinned = local["_cursor"] = self.store.cursor()
-            return pinned
-        return self.store.cursor()
+        return _per_request("_cursor", self.store.cursor)
 
     def enums(self) -> tuple:
         """The snapshot's (category, status) ENUM values, read once per data version."""
@@ -111,13 +115,7 @@ class DataGateway:
         the shared cache (keyed by data version and code fingerprint)."""
         cur, version = self.cursor()
         raw = f"{name}|{version}|{code_version()}|" + "|".join(a.key() if isinstance(a, Filters) else str(a) for a in args)
-        local = _request_memo()
-        if local is not None and raw in local:
-            return _copy(local[raw])
-        value = self._shared(raw, fn, cur)
-        if local is not None:
-            local[raw] = value
-        return _copy(value)
+        return _copy(_per_request(raw, lambda: self._shared(raw, fn, cur)))
 
     def _shared(self, raw: str, fn: Callable, cur):
         if self.cache is None:
@@ -155,15 +153,8 @@ class DataGateway:
         """The filtered reports grouped by (gmina, category, status), shared by every count of one
         request (districts of any level, categories, totals, top categories). Kept for the request
         only: the derived counts are what the shared cache holds."""
-        local = _request_memo()
         cur, version = self.cursor()
-        key = f"cells|{version}|{f.key()}"
-        if local is not None and key in local:
-            return local[key]
-        value = queries.gmina_cells(cur, f, self.enums())
-        if local is not None:
-            local[key] = value
-        return value
+        return _per_request(f"cells|{version}|{f.key()}", lambda: queries.gmina_cells(cur, f, self.enums()))
 
     def districts(self, f: Filters, level: str, audience: str = PUBLIC) -> pd.DataFrame:
         table = self.districts_table(level)

@@ -12,7 +12,7 @@ import math
 import pandas as pd
 
 from .filters import Filters
-from .queries import judged_sql
+from .queries import judged_sql, speed_counts_sql
 from .queries import where as _where
 
 REPORT_COLUMNS = ["objectid", "created_at", "modified_at", "category", "status", "outcome", "gmina", "unit",
@@ -99,15 +99,7 @@ def unit_workload(cur, f: Filters) -> pd.DataFrame:
                    AS pending_median_days,
                round(max(epoch(edge.t - created_at) / 86400.0) FILTER (WHERE outcome = 'pending'), 1)
                    AS pending_max_days,
-               count(*) FILTER (WHERE created_at <= edge.t - INTERVAL 2 DAY AND observed_new AND {judged})
-                   AS read_2d_n,
-               count(*) FILTER (WHERE created_at <= edge.t - INTERVAL 2 DAY AND observed_new AND {judged}
-                                AND read_at IS NOT NULL AND read_at <= created_at + INTERVAL 2 DAY) AS read_2d,
-               count(*) FILTER (WHERE created_at <= edge.t - INTERVAL 5 DAY AND observed_pending AND {judged})
-                   AS verified_5d_n,
-               count(*) FILTER (WHERE created_at <= edge.t - INTERVAL 5 DAY AND observed_pending AND {judged}
-                                AND resolved_at IS NOT NULL AND resolved_at <= created_at + INTERVAL 5 DAY)
-                   AS verified_5d
+               {speed_counts_sql("edge.t", judged, ("read_2d_n", "read_2d", "verified_5d_n", "verified_5d"))}
         FROM reports, edge WHERE {w}
         GROUP BY unit ORDER BY pending DESC, reports DESC, unit NULLS LAST""", params).df()
     for c in ("reports", "pending", "read_2d_n", "read_2d", "verified_5d_n", "verified_5d"):

@@ -151,12 +151,18 @@ def _groups_of(keys: np.ndarray, codes: np.ndarray) -> np.ndarray:
     return np.where(at >= 0, order[np.maximum(at, 0)], -1)
 
 
+def _level_groups(cells: Cells, districts: pd.DataFrame, f: Filters,
+                  level: str) -> tuple[pd.DataFrame, np.ndarray]:
+    """The districts of the level within the teryt filter, and each cell's row among them (-1: none)."""
+    base = _district_rows(districts, f, level).reset_index(drop=True)
+    return base, _groups_of(cells.key // DIVISOR[level], _codes_of(base))
+
+
 def district_counts(cur, f: Filters, level: str, districts: pd.DataFrame, audience: str = PUBLIC,
                     cells: Cells | None = None) -> pd.DataFrame:
     """One row per district of the level (zeros included), restricted to the teryt filter."""
     cells = gmina_cells(cur, f) if cells is None else cells
-    base = _district_rows(districts, f, level).reset_index(drop=True)
-    group = _groups_of(cells.key // DIVISOR[level], _codes_of(base))
+    base, group = _level_groups(cells, districts, f, level)
     g = cells_mod.grouped(cells, group, len(base), audience)
     population = base["population"].to_numpy()
     cols = {"teryt": base["teryt"], "name": base["name"], "population": population,
@@ -172,8 +178,7 @@ def top_categories(cur, f: Filters, level: str, districts: pd.DataFrame, audienc
                    cells: Cells | None = None) -> pd.DataFrame:
     """Per district of the level: the most reported category (for the public, never a hidden one)."""
     cells = gmina_cells(cur, f) if cells is None else cells
-    base = _district_rows(districts, f, level).reset_index(drop=True)
-    group = _groups_of(cells.key // DIVISOR[level], _codes_of(base))
+    base, group = _level_groups(cells, districts, f, level)
     return pd.DataFrame({"teryt": base["teryt"],
                          "top_category": cells_mod.top_category(cells, group, len(base), audience)})
 
@@ -251,14 +256,20 @@ def _periods(cur, f: Filters, interval: str) -> pd.DatetimeIndex:
     return pd.date_range(first, pd.Timestamp(end), freq=freq)
 
 
+def _period_groups(cur, f: Filters, interval: str, days: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Every period of the range as 'YYYY-MM-DD', and the period of each day number (-1: outside)."""
+    periods = _periods(cur, f, interval)
+    starts = periods.values.astype("datetime64[D]").astype(np.int64)
+    return (np.array(periods.strftime("%Y-%m-%d"), dtype=object),
+            cells_mod.positions(_period_starts(days, interval), starts))
+
+
 def timeseries(cur, f: Filters, interval: str, audience: str = PUBLIC,
                enum_values: tuple | None = None) -> pd.DataFrame:
     cells = day_cells(cur, f, enum_values)
-    periods = _periods(cur, f, interval)
-    starts = periods.values.astype("datetime64[D]").astype(np.int64)
-    group = cells_mod.positions(_period_starts(cells.key, interval), starts)
-    g = cells_mod.grouped(cells, group, len(starts), audience)
-    cols = {"period": np.array(periods.strftime("%Y-%m-%d"), dtype=object), **_rated(g, g["suppressed"], g["small"])}
+    periods, group = _period_groups(cur, f, interval, cells.key)
+    g = cells_mod.grouped(cells, group, len(periods), audience)
+    cols = {"period": periods, **_rated(g, g["suppressed"], g["small"])}
     return pd.DataFrame({k: cols[k] for k in ["period", *COUNTS, "confirmation_rate", "ci_low", "ci_high",
                                               "suppressed"]})
 
@@ -399,6 +410,21 @@ def district_extras(cur, f: Filters, level: str, districts: pd.DataFrame, audien
     return top
 
 
+def speed_counts_sql(edge: str, judged: str = "TRUE",
+                     names=("eligible_read", "read_2d", "eligible_verify", "verified_5d")) -> str:
+    """SQL aggregates behind "read within 2 days" and "verified within 5 days": the reports that
+    can be judged (old enough at `edge`, seen from their first status, `judged`) and those of them
+    read / resolved in time. `edge` appears twice per window: read first, then verify."""
+    eligible_read, read_2d, eligible_verify, verified_5d = names
+    read = f"created_at <= {edge} - INTERVAL 2 DAY AND observed_new AND {judged}"
+    verify = f"created_at <= {edge} - INTERVAL 5 DAY AND observed_pending AND {judged}"
+    return f"""count(*) FILTER (WHERE {read}) AS {eligible_read},
+        count(*) FILTER (WHERE {read} AND read_at IS NOT NULL AND read_at <= created_at + INTERVAL 2 DAY) AS {read_2d},
+        count(*) FILTER (WHERE {verify}) AS {eligible_verify},
+        count(*) FILTER (WHERE {verify} AND resolved_at IS NOT NULL
+                         AND resolved_at <= created_at + INTERVAL 5 DAY) AS {verified_5d}"""
+
+
 def verification_speed(cur, f: Filters, interval: str, audience: str = PUBLIC) -> pd.DataFrame:
     """Per period of creation: share read within 2 days and verified within 5 days.
 
@@ -411,26 +437,19 @@ def verification_speed(cur, f: Filters, interval: str, audience: str = PUBLIC) -
     w, params = _public_where(f, audience)
     edge = cur.execute("SELECT value FROM meta WHERE key = 'last_modified'").fetchone()
     edge = edge[0] if edge else cur.execute("SELECT max(modified_at)::VARCHAR FROM reports").fetchone()[0]
-    params = [edge, edge, edge, edge] + params
-    # rows that cannot count are filtered out first (observed_*), and the days are grouped
+    params = [edge] * 4 + params  # the four "?" of speed_counts_sql
+    # rows that cannot count are filtered out first (observed_*, watched), and the days are grouped
     # before they are put into periods: both far cheaper than per-row work on every report
     r = cur.execute(f"""
-        SELECT (created_date - DATE '1970-01-01')::BIGINT AS day,
-               count(*) FILTER (WHERE created_at <= ?::TIMESTAMP - INTERVAL 2 DAY AND observed_new) AS eligible_read,
-               count(*) FILTER (WHERE created_at <= ?::TIMESTAMP - INTERVAL 2 DAY AND observed_new
-                                AND read_at IS NOT NULL AND read_at <= created_at + INTERVAL 2 DAY) AS read_2d,
-               count(*) FILTER (WHERE created_at <= ?::TIMESTAMP - INTERVAL 5 DAY AND observed_pending) AS eligible_verify,
-               count(*) FILTER (WHERE created_at <= ?::TIMESTAMP - INTERVAL 5 DAY AND observed_pending
-                                AND resolved_at IS NOT NULL AND resolved_at <= created_at + INTERVAL 5 DAY) AS verified_5d
+        SELECT (created_date - DATE '1970-01-01')::BIGINT AS day, {speed_counts_sql("?::TIMESTAMP")}
         FROM reports WHERE {w} AND (observed_new OR observed_pending) AND {judged_sql(cur)}
         GROUP BY created_date""", params).fetchnumpy()
-    periods = _periods(cur, f, interval)
-    starts = periods.values.astype("datetime64[D]").astype(np.int64)
-    group = cells_mod.positions(_period_starts(np.asarray(r["day"], dtype=np.int64), interval), starts)
+    periods, group = _period_groups(cur, f, interval, np.asarray(r["day"], dtype=np.int64))
     ok = group >= 0
-    cols = {"period": np.array(periods.strftime("%Y-%m-%d"), dtype=object)}
+    cols = {"period": periods}
     for c in ("eligible_read", "read_2d", "eligible_verify", "verified_5d"):
-        cols[c] = np.bincount(group[ok], weights=np.asarray(r[c], dtype=float)[ok], minlength=len(starts)).astype(np.int64)
+        cols[c] = np.bincount(group[ok], weights=np.asarray(r[c], dtype=float)[ok],
+                              minlength=len(periods)).astype(np.int64)
     for num, den, name in (("read_2d", "eligible_read", "read_2d_share"),
                            ("verified_5d", "eligible_verify", "verified_5d_share")):
         rate, low, high = wilson(cols[num], cols[den])
