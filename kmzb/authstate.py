@@ -52,6 +52,11 @@ class _DB:
             self._con = con
         return self._con
 
+    def read(self, fn):
+        """fn(connection) for a read: no write lock, so readers on other workers never wait."""
+        with self._lock:
+            return fn(self._connect())
+
     def run(self, fn):
         """fn(connection) in one write transaction (BEGIN IMMEDIATE: serialised across processes)."""
         with self._lock:
@@ -132,8 +137,8 @@ class Sessions:
         if not isinstance(sid, str) or not sid:
             return None
         now = self.clock()
-        row = self._db.run(lambda con: con.execute("SELECT user FROM sessions WHERE id = ? AND expires > ?",
-                                                   (_hash(sid), now)).fetchone())
+        row = self._db.read(lambda con: con.execute("SELECT user FROM sessions WHERE id = ? AND expires > ?",
+                                                    (_hash(sid), now)).fetchone())
         return row[0] if row else None
 
     def close(self, sid) -> None:
