@@ -13,7 +13,6 @@ extract contract (kmzb.reference), not from the catalogues.
 
 from __future__ import annotations
 
-import copy
 import gettext
 import math
 from collections.abc import Callable
@@ -132,14 +131,6 @@ def _missing(x) -> bool:
 
 def _locale(lang) -> Locale:
     return Locale.parse(LOCALES[normalise_lang(lang)])
-
-
-def _apply(pattern, x, lang, digits: int) -> str:
-    """Apply the locale's standard pattern with exactly `digits` fraction digits (Babel; the
-    reference the fast path below is tested against)."""
-    p = copy.copy(pattern)
-    p.frac_prec = (digits, digits)
-    return p.apply(x, _locale(lang))
 
 
 @lru_cache(maxsize=8)
