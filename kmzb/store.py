@@ -223,20 +223,17 @@ class Store:
         older = sorted((p for p in self.dir.glob("snap-*.duckdb") if p.name < snap.path.name), reverse=True)
         return [snap.path] + older
 
-    def _served(self) -> tuple[Snapshot, duckdb.DuckDBPyConnection]:
+    def served(self) -> tuple[Snapshot, duckdb.DuckDBPyConnection]:
+        """The snapshot being served (CURRENT's, or the newest readable older one) and its connection."""
         self._refresh()
         serving = self._serving
         if serving is None:
             raise StoreError(f"no readable snapshot in {self.dir}")
         return serving[0], serving[1]
 
-    def served(self) -> tuple[Snapshot, duckdb.DuckDBPyConnection]:
-        """The snapshot being served (CURRENT's, or the newest readable older one) and its connection."""
-        return self._served()
-
     def cursor(self) -> tuple[duckdb.DuckDBPyConnection, str]:
         """A cursor for this thread on the current snapshot, and its data version."""
-        snap, con = self._served()
+        snap, con = self.served()
         cached = getattr(self._local, "entry", None)
         if cached is None or cached[0] != snap.version:
             cached = (snap.version, con.cursor())
@@ -244,7 +241,7 @@ class Store:
         return cached[1], cached[0]
 
     def version(self) -> str:
-        return self._served()[0].version
+        return self.served()[0].version
 
     def has_data(self) -> bool:
         return self.current() is not None
