@@ -20,12 +20,20 @@ from dashboard.state import (
 )
 from kmzb import reference
 from kmzb.filters import BadInput, parse_date
+from kmzb.gateway import request_audience
 
 CONTROLS = [
     (ids.PRESET, "value"), (ids.DATES, "start_date"), (ids.DATES, "end_date"), (ids.COMPARE, "value"),
     (ids.CATEGORIES, "value"), (ids.OUTCOMES, "value"), (ids.STATUSES, "value"), (ids.SOURCES, "value"),
     (ids.REGION, "value"), (ids.LEVEL, "value"), (ids.METRIC, "value"),
 ]
+
+
+def choosable() -> tuple[str, ...]:
+    """The category codes the viewer can pick: the public never a hidden one (those are published
+    only in the fixed table of kmzb.sensitive)."""
+    police = request_audience() == "police"
+    return tuple(c.code for c in reference.categories() if police or c.public_visibility != "hidden")
 
 
 def controls_of(s: ViewState, data_start=None, data_end=None) -> list:
@@ -47,7 +55,7 @@ def state_from_controls(lang, preset, start, end, compare, categories, outcomes,
     from urllib.parse import urlencode
 
     s = from_query("?" + urlencode([(k, v) for k, v in q if v], safe=","))
-    if len(s.categories) == len(reference.category_codes()):
+    if set(choosable()) <= set(s.categories):
         s = s.with_(categories=())  # all selected is no filter
     return s
 
@@ -60,11 +68,12 @@ def apply_action(s: ViewState, trigger, *, click_feature: dict | None = None, da
     if trigger == ids.CAT_ALL or trigger == ids.CAT_NONE:
         return s.with_(categories=())
     if isinstance(trigger, dict) and trigger.get("type") == ids.CAT_GROUP:
-        group = [c.code for c in reference.categories() if c.group == trigger.get("group")]
+        codes = choosable()
+        group = [c.code for c in reference.categories() if c.group == trigger.get("group") and c.code in codes]
         chosen = set(s.categories)
         chosen = chosen - set(group) if set(group) <= chosen else chosen | set(group)
         cats = tuple(c for c in reference.category_codes() if c in chosen)
-        return s.with_(categories=() if len(cats) == len(reference.category_codes()) else cats)
+        return s.with_(categories=() if set(codes) <= set(cats) else cats)
     if isinstance(trigger, dict) and trigger.get("type") == ids.CRUMB:
         teryt = trigger.get("teryt")
         return s.with_(teryt=teryt) if teryt == "" or _is_teryt(teryt) else s

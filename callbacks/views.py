@@ -35,7 +35,6 @@ NODATA = "#d9d9d9"
 FEW = "#f4f4f4"
 MIN_RESOLVED_MAP = 20
 MIN_RESOLVED_RANK = 30
-SMALL_TEXT = "<5"
 
 
 def _dates(gw) -> tuple[date | None, date | None]:
@@ -105,8 +104,6 @@ def map_hideout(table: pd.DataFrame, metric: str, scope: str, selected: str, lan
     label_of = (lambda v: fmt_pct(v / 100, lang)) if metric == "rate" else fmt  # noqa: E731
     memo: dict = {}  # many districts share a value: format each distinct one once
     label_val = [None if v is None else memo[v] if v in memo else memo.setdefault(v, label_of(v)) for v in shown]
-    small = np.isnan(count)  # public cells with 1-4 reports of hidden categories only
-    label_val = [SMALL_TEXT if sm else v for v, sm in zip(label_val, small)]
     hideout = {
         "cls": "".join(chars.tolist()), "val": label_val, "n": [None if np.isnan(x) else int(x) for x in count],
         "colors": colors, "nodata": NODATA, "few": FEW, "scope": scope, "selected": selected,
@@ -141,12 +138,9 @@ def kpis(gw, f: Filters, compare: str, lang: str, audience: str = "public") -> d
     _ = translator(lang)
     cur = gw.totals(f, audience)
     out = {}
-    if cur["small"]:
-        few = [SMALL_TEXT, html.Div(_("fewer than 5 reports: not shown publicly"), className="kpi-sub")]
-        return {"reports": few, "rate": ["–"], "pending": ["–"], "change": ["–"], "speed": ["–"]}
     out["reports"] = [fmt_int(cur["reports"], lang)]
-    if cur["suppressed"]:
-        out["reports"].append(html.Div(_("small counts of sensitive categories left out"), className="kpi-sub"))
+    if audience == "public":
+        out["reports"].append(html.Div(_("without the sensitive categories¹"), className="kpi-sub"))
     if cur["confirmation_rate"] is None:
         out["rate"] = ["–", html.Div(_("no data"), className="kpi-sub")]
     else:
@@ -212,7 +206,7 @@ def overview(gw, search: str | None, lang: str | None = None) -> dict:
     title = {"rate": _("Confirmation rate"), "per10k": _("Reports per 10,000 inhabitants"),
              "reports": _("Reports")}[s.metric]
     k = kpis(gw, f, s.compare, lang, aud)
-    meta = gw.meta()
+    meta = gw.meta(aud)
     period = (f"{fmt_date(f.date_from, lang)} – {fmt_date(f.date_to, lang)}" if f.date_from and f.date_to else "")
     return {
         "geojson_url": gw.map_url(level),
@@ -238,7 +232,7 @@ def viewport_for(gw, search: str | None, last_scope: str | None):
 
 TABLE_FIELDS = ["teryt", "name", "population", "reports", "reports_per_10k", "confirmed", "resolved", "pending",
                 "confirmation_rate", "ci_low", "ci_high", "change", "change_pct", "top_category_label",
-                "median_days_to_verification", "suppressed"]
+                "median_days_to_verification"]
 
 
 def _plain(values: list) -> list:

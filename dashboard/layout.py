@@ -32,11 +32,13 @@ POLAND_BOUNDS = [[49.0, 14.1], [54.9, 24.2]]
 GROUP_ORDER = ("road-safety", "public-order", "environment", "water-safety", "social", "animals")
 
 
-def category_options(lang: str) -> list[dict]:
-    """Options grouped by theme (the group's name leads each label, so search finds both)."""
+def category_options(lang: str, police: bool = False) -> list[dict]:
+    """Options grouped by theme (the group's name leads each label, so search finds both); for the
+    public without the hidden categories (published only in the fixed table, `sensitive_card`)."""
     by_group = defaultdict(list)
     for c in reference.categories():
-        by_group[c.group].append(c)
+        if police or c.public_visibility != "hidden":
+            by_group[c.group].append(c)
     out = []
     for g in GROUP_ORDER:
         for c in sorted(by_group.get(g, []), key=lambda c: category_label(c.code, lang)):
@@ -83,7 +85,7 @@ def _chart(id_, height=360) -> dbc.Col:
         style={"height": f"{height}px"})), className="p-1")), xs=12, xl=6, className="mb-3")
 
 
-def filter_panel(s: ViewState, lang: str, regions: list[dict]) -> dbc.Card:
+def filter_panel(s: ViewState, lang: str, regions: list[dict], police: bool = False) -> dbc.Card:
     _ = translator(lang)
     presets = [("7d", _("Last 7 days")), ("30d", _("Last 30 days")), ("90d", _("Last 90 days")),
                ("ytd", _("This year")), ("last_year", _("Last year")), ("all", _("Everything")),
@@ -109,7 +111,7 @@ def filter_panel(s: ViewState, lang: str, regions: list[dict]) -> dbc.Card:
             *[dbc.Button(group_label(g, lang), id={"type": ids.CAT_GROUP, "group": g}, size="sm", color="info",
                          outline=True, className="me-1 mb-1") for g in groups],
         ]),
-        dcc.Dropdown(id=ids.CATEGORIES, labels=dropdown_labels(lang), options=category_options(lang), value=list(s.categories), multi=True,
+        dcc.Dropdown(id=ids.CATEGORIES, labels=dropdown_labels(lang), options=category_options(lang, police), value=list(s.categories), multi=True,
                      placeholder=_("Search categories…") + " (" + _("All").lower() + ")", searchable=True),
         dbc.Label(_("Outcome"), className="mt-2"),
         dbc.Checklist(id=ids.OUTCOMES, value=list(s.outcomes), inline=True, options=[
@@ -165,9 +167,7 @@ def map_card(s: ViewState, lang: str, tiles_url: str, tiles_attribution: str, ex
 def table_card(lang: str) -> dbc.Card:
     _ = translator(lang)
     pct = {"function": "d3.format('.1%')(params.value)"}
-    # public cells holding only 1-4 reports of hidden categories come empty and flagged: "<5"
-    num = {"function": "params.value == null ? (params.data && params.data.suppressed ? '<5' : '–')"
-                       " : d3.format(',')(params.value)"}
+    num = {"function": "params.value == null ? '–' : d3.format(',')(params.value)"}
     cols = [
         {"field": "teryt", "headerName": _("TERYT"), "pinned": "left", "width": 100},
         {"field": "name", "headerName": _("Name"), "pinned": "left", "width": 170},
@@ -236,7 +236,7 @@ def build_layout(s: ViewState, *, regions: list[dict], tiles_url: str, tiles_att
             ]),
         ], fluid=True), color="dark", dark=True, className="mb-3"),
         dbc.Container(dbc.Row([
-            dbc.Col(dbc.Collapse(filter_panel(s, lang, regions), id=ids.FILTER_COLLAPSE, is_open=False,
+            dbc.Col(dbc.Collapse(filter_panel(s, lang, regions, is_police), id=ids.FILTER_COLLAPSE, is_open=False,
                                  className="d-lg-block"), xs=12, lg=3, className="mb-3"),
             dbc.Col([
                 html.Div(id=ids.PERIOD_NOTE, className="text-muted small mb-2"),

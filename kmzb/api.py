@@ -10,13 +10,15 @@ from flask import Blueprint, Response, current_app, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from .filters import FORMATS, INTERVALS, LEVELS, BadInput, parse_choice, parse_filters
+from . import limits, sensitive
 from .gateway import request_audience
+from .queries import PUBLIC
 from .store import NoDataError, StoreError
 
 log = logging.getLogger(__name__)
 
 DISTRICT_COLUMNS = ["teryt", "name", "population", "reports", "confirmed", "unconfirmed", "pending", "resolved",
-                    "confirmation_rate", "ci_low", "ci_high", "reports_per_10k", "suppressed"]
+                    "confirmation_rate", "ci_low", "ci_high", "reports_per_10k"]
 # with compare=previous|year: the dashboard table's columns
 TABLE_COLUMNS = DISTRICT_COLUMNS + ["reports_previous", "change", "change_pct", "top_category",
                                     "median_days_to_verification"]
@@ -27,7 +29,13 @@ KNOWN_PARAMS = {
     "categories": {"from", "to", "category", "status", "outcome", "source", "teryt", "format"},
     "timeseries": {"interval", "from", "to", "category", "status", "outcome", "source", "teryt", "format"},
     "meta": {"format"},
+    "sensitive": {"from", "to", "category", "teryt", "format"},
 }
+SENSITIVE_TABLE_NOTE = ("Fixed table: powiat x complete quarter x sensitive category. Counts of 1-4 are shown as "
+                        "null with small=true; outcome parts are withheld (parts_withheld=true) when any of them is "
+                        "1-4. No totals over powiats, quarters, categories or outcomes are published.")
+SENSITIVE_NOTE = ("Counts leave out the sensitive categories ({codes}): for the public they are published only "
+                  "per powiat and complete quarter, with counts of 1-4 shown as '<5', at /api/v1/sensitive.")
 MAX_QUERY = 4096
 
 
@@ -52,6 +60,25 @@ def _check_params(endpoint: str) -> None:
             raise BadInput(f"parameter '{name}' given more than once")
 
 
+
+
+def _free_form_filters():
+    """The filters of a free-form aggregate; for the public, naming a hidden category is an error
+    that says where those counts are published (they would otherwise silently count nothing)."""
+    f = parse_filters(request.args)
+    if request_audience() == PUBLIC:
+        hidden = [c for c in f.categories if c in sensitive.hidden_codes()]
+        if hidden:
+            raise BadInput(f"category '{hidden[0]}' is published for the public only per powiat and quarter: "
+                           f"see /api/v1/sensitive?category={hidden[0]}")
+    return f
+
+
+def _public_note() -> dict:
+    if request_audience() != PUBLIC:
+        return {}
+    codes = list(sensitive.hidden_codes())
+    return {"excluded_categories": codes, "note": SENSITIVE_NOTE.format(codes=", ".join(codes))}
 
 
 def _respond(df: pd.DataFrame, fmt: str, name: str, extra: dict | None = None):
@@ -101,7 +128,7 @@ def create_api() -> Blueprint:
         level = parse_choice("level", request.args.get("level"), LEVELS, "voivodeship")
         fmt = parse_choice("format", request.args.get("format"), FORMATS, "json")
         compare = request.args.get("compare")
-        f = parse_filters(request.args)
+        f = _free_form_filters()
         if compare:
             compare = parse_choice("compare", compare, COMPARES, "previous")
             if not (f.date_from and f.date_to):
@@ -109,34 +136,46 @@ def create_api() -> Blueprint:
             df = gateway().district_table(f, level, compare, request_audience())[TABLE_COLUMNS]
         else:
             df = gateway().districts(f, level, request_audience())[DISTRICT_COLUMNS]
-        return _respond(df, fmt, f"districts_{level}", {"level": level, "filters": _fq(f)})
+        return _respond(df, fmt, f"districts_{level}", {"level": level, "filters": _fq(f), **_public_note()})
 
     @bp.get("/categories")
     def categories():
         _check_params("categories")
         fmt = parse_choice("format", request.args.get("format"), FORMATS, "json")
-        f = parse_filters(request.args)
-        return _respond(gateway().categories(f, request_audience()), fmt, "categories", {"filters": _fq(f)})
+        f = _free_form_filters()
+        return _respond(gateway().categories(f, request_audience()), fmt, "categories",
+                        {"filters": _fq(f), **_public_note()})
 
     @bp.get("/timeseries")
     def timeseries():
         _check_params("timeseries")
         interval = parse_choice("interval", request.args.get("interval"), INTERVALS, "month")
         fmt = parse_choice("format", request.args.get("format"), FORMATS, "json")
-        f = parse_filters(request.args)
-        return _respond(gateway().timeseries(f, interval, request_audience()), fmt, f"timeseries_{interval}",
-                        {"interval": interval, "filters": _fq(f)})
+        f = _free_form_filters()
+        # cut to the data's own days; a daily series over more than limits.MAX_DAY_SPAN days: 400
+        df, bounds = limits.bounded_timeseries(gateway(), f, interval, request_audience())
+        return _respond(df, fmt, f"timeseries_{interval}",
+                        {"interval": interval, "filters": _fq(f), **bounds, **_public_note()})
 
     @bp.get("/meta")
     def meta():
         _check_params("meta")
-        return jsonify(gateway().meta())
+        return jsonify(gateway().meta(request_audience()))
+
+    @bp.get("/sensitive")
+    def sensitive_table():
+        """The one fixed table of the hidden categories: powiat x complete quarter (kmzb.sensitive)."""
+        _check_params("sensitive")
+        fmt = parse_choice("format", request.args.get("format"), FORMATS, "json")
+        f = parse_filters(request.args)
+        df = gateway().sensitive(f.teryt, f.categories, f.date_from, f.date_to)
+        return _respond(df, fmt, "sensitive", {"filters": _fq(f), "note": SENSITIVE_TABLE_NOTE})
 
     @bp.route("", defaults={"anything": ""})  # (else the dashboard's catch-all page answers)
     @bp.route("/", defaults={"anything": ""})
     @bp.route("/<path:anything>")
     def not_found(anything):
-        return _bad(f"no such endpoint: /api/v1/{anything}; see /api/v1/districts, /categories, /timeseries, /meta",
+        return _bad(f"no such endpoint: /api/v1/{anything}; see /api/v1/districts, /categories, /timeseries, /sensitive, /meta",
                     404)
 
     @bp.app_errorhandler(405)

@@ -7,10 +7,11 @@ count, or (day, category, outcome) -> count — and the functions here add them 
 
 The public rules, decided on the cells exactly as a report-level query would:
 - `confirmed-only` categories count only once confirmed (other rows of them are dropped);
-- a hidden category counts in a group only where the group holds at least SMALL reports of it;
-  with 1-4 they are left out and the group is flagged `suppressed`, and a group left with
-  nothing to show is `small` (empty counts, "<5" on screen). Decided per group and per hidden
-  category, so a total always equals the sum of its per-category rows.
+- `hidden` categories never count in a public free-form aggregate (any level, period, region,
+  status, outcome or channel): they are published only in one fixed table (kmzb.sensitive,
+  powiat x quarter, small cells suppressed, no margins). Deciding "<5" cell by cell let an
+  adversary subtract cells (parent minus children, sliding dates, outcome parts); leaving the
+  hidden categories out of every free-form cut leaves nothing to subtract.
 """
 
 from __future__ import annotations
@@ -23,7 +24,6 @@ import numpy as np
 from . import reference
 
 PUBLIC, POLICE = "public", "police"
-SMALL = 5
 OUTCOMES = ("confirmed", "unconfirmed", "pending")
 
 
@@ -54,39 +54,25 @@ def _visibility(categories: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
 
 
 def visible(cells: Cells, audience: str) -> np.ndarray:
-    """Which cell rows count for the audience: for the public, confirmed-only categories only once confirmed."""
+    """Which cell rows count for the audience: for the public, no hidden category, and
+    confirmed-only categories only once confirmed."""
     if audience != PUBLIC or len(cells) == 0:
         return np.ones(len(cells), dtype=bool)
-    _, only = _visibility(cells.categories)
-    return ~(only[cells.cat] & (cells.outcome != OUTCOMES.index("confirmed")))
+    hidden, only = _visibility(cells.categories)
+    return ~hidden[cells.cat] & ~(only[cells.cat] & (cells.outcome != OUTCOMES.index("confirmed")))
 
 
 def grouped(cells: Cells, group: np.ndarray, n_groups: int, audience: str) -> dict[str, np.ndarray]:
-    """Counts per group (group: the group index of each cell row, -1 = not in any group) with the
-    hidden-category rule: {reports, confirmed, unconfirmed, pending} as int64 arrays, and
-    `suppressed`, `small` as bool arrays, each of length n_groups."""
+    """Counts per group (group: the group index of each cell row, -1 = not in any group) of the
+    rows visible to the audience: {reports, confirmed, unconfirmed, pending} as int64 arrays of
+    length n_groups."""
     ok = (group >= 0) & visible(cells, audience)
-    g, cat, out, n = group[ok], cells.cat[ok], cells.outcome[ok], cells.n[ok]
-    keep = np.ones(len(n), dtype=bool)
-    suppressed = np.zeros(n_groups, dtype=bool)
-    if audience == PUBLIC and len(n):
-        hidden, _ = _visibility(cells.categories)
-        h = hidden[cat]
-        if h.any():
-            n_cat = len(cells.categories)
-            cell = g[h].astype(np.int64) * n_cat + cat[h]
-            uniq, inv = np.unique(cell, return_inverse=True)
-            size = np.bincount(inv, weights=n[h], minlength=len(uniq))
-            few = size < SMALL
-            keep[np.flatnonzero(h)] = ~few[inv]
-            suppressed[(uniq[few] // n_cat).astype(np.int64)] = True
+    g, out, n = group[ok], cells.outcome[ok], cells.n[ok]
     res = {}
     for i, name in enumerate(OUTCOMES):
-        m = keep & (out == i)
+        m = out == i
         res[name] = np.bincount(g[m], weights=n[m], minlength=n_groups).astype(np.int64)
     res["reports"] = res["confirmed"] + res["unconfirmed"] + res["pending"]
-    res["suppressed"] = suppressed
-    res["small"] = suppressed & (res["reports"] == 0)
     return res
 
 
@@ -103,9 +89,6 @@ def top_category(cells: Cells, group: np.ndarray, n_groups: int, audience: str) 
     """The most reported category per group (ties: the first in the reference order); for the
     public, hidden categories never (they are not named per district)."""
     ok = (group >= 0) & visible(cells, audience)
-    if audience == PUBLIC:
-        hidden, _ = _visibility(cells.categories)
-        ok &= ~hidden[cells.cat]
     n_cat = len(cells.categories)
     flat = np.bincount(group[ok].astype(np.int64) * n_cat + cells.cat[ok], weights=cells.n[ok],
                        minlength=n_groups * n_cat).reshape(n_groups, n_cat)
@@ -127,7 +110,4 @@ def status_count(cells: Cells, status: str, audience: str) -> int:
     if status not in cells.statuses or len(cells) == 0:
         return 0
     m = (cells.status == cells.statuses.index(status)) & visible(cells, audience)
-    if audience == PUBLIC:
-        hidden, _ = _visibility(cells.categories)
-        m &= ~hidden[cells.cat]
     return int(cells.n[m].sum())

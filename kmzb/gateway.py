@@ -27,17 +27,20 @@ log = logging.getLogger(__name__)
 
 @lru_cache(maxsize=1)
 def code_version() -> str:
-    """A fingerprint of the code that computes cached values: a deploy with changed queries or
-    figures never serves entries computed by the old code."""
+    """A fingerprint of the code that computes cached values: a deploy with changed queries,
+    disclosure rules, statistics, figures, reference tables or catalogues never serves entries
+    computed by the old code (with Redis, entries outlive a deploy). Every Python file of the
+    three packages counts (a list of chosen files missed the suppression rules), plus the
+    reference CSVs and the translation catalogues; names count too, so a file added or removed
+    changes it."""
     from pathlib import Path
 
     root = Path(__file__).resolve().parent.parent
+    files = sorted({p for pkg in ("kmzb", "dashboard", "callbacks") for pattern in ("*.py", "*.csv", "*.po", "*.mo")
+                    for p in (root / pkg).rglob(pattern) if "__pycache__" not in p.parts})
     h = hashlib.sha1()
-    for rel in ("kmzb/queries.py", "kmzb/police.py", "kmzb/gateway.py", "dashboard/figures.py",
-                "callbacks/views.py"):
-        p = root / rel
-        if p.exists():
-            h.update(p.read_bytes())
+    for p in files:
+        h.update(p.relative_to(root).as_posix().encode() + b"\0" + p.read_bytes() + b"\0")
     return h.hexdigest()[:10]
 
 
@@ -169,8 +172,28 @@ class DataGateway:
         return self._memo("timeseries", (f, interval, audience),
                           lambda cur: queries.timeseries(cur, f, interval, audience, self.enums()))
 
-    def meta(self) -> dict:
-        return self._memo("meta", (), queries.meta)
+    def meta(self, audience: str = PUBLIC) -> dict:
+        """The snapshot's headline facts; for the public, `reports` counts only what the public
+        aggregates count (no hidden category, confirmed-only once confirmed), so it is no margin
+        from which a hidden count could be subtracted."""
+        m = self._memo("meta", (), queries.meta)
+        if audience == PUBLIC:
+            m = {**m, "reports": self._memo("public_reports", (), queries.public_reports)}
+        return m
+
+    def sensitive(self, teryt: str | None = None, categories: tuple[str, ...] = (), date_from=None,
+                  date_to=None) -> pd.DataFrame:
+        """Rows of the one fixed public table of the hidden categories (kmzb.sensitive)."""
+        from datetime import date
+
+        from . import sensitive
+
+        def build(cur):
+            lo, hi = queries.date_range(cur)
+            lo = date.fromisoformat(str(lo)) if lo else None
+            hi = date.fromisoformat(str(hi)) if hi else None
+            return sensitive.table(cur, self.districts_table("powiat"), lo, hi)
+        return sensitive.select(self._memo("sensitive", (), build), teryt, categories, date_from, date_to)
 
     def totals(self, f: Filters, audience: str = PUBLIC) -> dict:
         """KPI numbers: the sum of the category rows (shared with the category chart) plus one
@@ -179,8 +202,8 @@ class DataGateway:
                            lambda cur: queries.totals_extra(cur, f, audience, self.cells(f)))
         return queries.totals_of(self.categories(f, audience), extra)
 
-    def total_reports(self, f: Filters, audience: str = PUBLIC) -> int | None:
-        """Reports in the selection (None when only a suppressed small number): the KPI's comparison."""
+    def total_reports(self, f: Filters, audience: str = PUBLIC) -> int:
+        """Reports in the selection: the KPI's comparison."""
         return queries.totals_of(self.categories(f, audience))["reports"]
 
     def verification_speed(self, f: Filters, interval: str, audience: str = PUBLIC) -> pd.DataFrame:

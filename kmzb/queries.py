@@ -15,7 +15,7 @@ import pandas as pd
 from . import cells as cells_mod
 from . import reference
 from .cells import Cells
-from .filters import LEVEL_DIGITS, Filters
+from .filters import LEVEL_DIGITS, BadInput, Filters
 from .stats import wilson
 
 COUNTS = ("reports", "confirmed", "unconfirmed", "pending", "resolved")
@@ -33,7 +33,6 @@ def _literal(v: str) -> str:
 
 PUBLIC, POLICE = "public", "police"
 AUDIENCES = (PUBLIC, POLICE)
-SMALL = 5  # public cells counting 1-4 reports of hidden categories show "<5"
 
 
 def _codes(visibility: str) -> list[str]:
@@ -49,12 +48,15 @@ def hidden_sql() -> str:
 
 
 def where(f: Filters, audience: str = PUBLIC) -> tuple[str, list]:
-    """SQL filter for the filters; for the public, `confirmed-only` categories count only once confirmed."""
+    """SQL filter for the filters; for the public, no hidden category (they are published only in
+    the fixed table of kmzb.sensitive) and `confirmed-only` categories only once confirmed."""
     if audience not in AUDIENCES:
         raise ValueError(f"unknown audience {audience!r}")
     w, params = filter_where(f)
-    if audience == PUBLIC and _codes("confirmed-only"):
-        w += f" AND NOT ({_in('category', _codes('confirmed-only'))} AND outcome <> 'confirmed')"
+    if audience == PUBLIC:
+        w += f" AND NOT ({hidden_sql()})"
+        if _codes("confirmed-only"):
+            w += f" AND NOT ({_in('category', _codes('confirmed-only'))} AND outcome <> 'confirmed')"
     return w, params
 
 
@@ -127,14 +129,17 @@ DIVISOR = {"voivodeship": 100_000, "powiat": 1_000, "gmina": 1}
 
 
 def _district_rows(districts: pd.DataFrame, f: Filters, level: str) -> pd.DataFrame:
-    base = districts
+    """The districts of the level within the region filter. A region finer than the level (a gmina
+    for level=powiat) would give its parent's row holding only the region's counts beside the
+    parent's population: refused."""
     if f.teryt:
         n = LEVEL_DIGITS[level]
-        if len(f.teryt) <= n:
-            base = base[base["teryt"].str.startswith(f.teryt)]
-        else:
-            base = base[base["teryt"] == f.teryt[:n]]
-    return base
+        if len(f.teryt) > n:
+            finer = {4: "powiat", 7: "gmina"}[len(f.teryt)]
+            raise BadInput(f"'teryt' {f.teryt} is a {finer}, finer than level={level}: use level={finer} "
+                           f"or a coarser region")
+        return districts[districts["teryt"].str.startswith(f.teryt)]
+    return districts
 
 
 def _codes_of(base: pd.DataFrame) -> np.ndarray:
@@ -165,12 +170,10 @@ def district_counts(cur, f: Filters, level: str, districts: pd.DataFrame, audien
     base, group = _level_groups(cells, districts, f, level)
     g = cells_mod.grouped(cells, group, len(base), audience)
     population = base["population"].to_numpy()
-    cols = {"teryt": base["teryt"], "name": base["name"], "population": population,
-            **_rated(g, g["suppressed"], g["small"])}
+    cols = {"teryt": base["teryt"], "name": base["name"], "population": population, **_rated(g)}
     with np.errstate(divide="ignore", invalid="ignore"):
         cols["reports_per_10k"] = np.round(np.asarray(cols["reports"], dtype=float) / population * 10_000, 2)
-    order = ["teryt", "name", "population", *COUNTS, "confirmation_rate", "ci_low", "ci_high", "reports_per_10k",
-             "suppressed"]
+    order = ["teryt", "name", "population", *COUNTS, "confirmation_rate", "ci_low", "ci_high", "reports_per_10k"]
     return pd.DataFrame({k: cols[k] for k in order})
 
 
@@ -183,25 +186,14 @@ def top_categories(cur, f: Filters, level: str, districts: pd.DataFrame, audienc
                          "top_category": cells_mod.top_category(cells, group, len(base), audience)})
 
 
-def _rated(counts: dict[str, np.ndarray], suppressed: np.ndarray | None = None,
-           small: np.ndarray | None = None) -> dict:
-    """Columns: the four counts (int64, or Int64 with NA where `small`), resolved, the rate and its
-    interval (NaN where nothing is resolved or small) and, when given, `suppressed`."""
+def _rated(counts: dict[str, np.ndarray]) -> dict:
+    """Columns: the four counts (int64), resolved, the rate and its interval (NaN where nothing is resolved)."""
     c = {k: np.nan_to_num(np.asarray(v, dtype=float), nan=0.0).astype(np.int64) for k, v in counts.items()}
     resolved = c["confirmed"] + c["unconfirmed"]
     rate, low, high = wilson(c["confirmed"], resolved)
-    out = {"reports": c["reports"], "confirmed": c["confirmed"], "unconfirmed": c["unconfirmed"],
-           "pending": c["pending"], "resolved": resolved, "confirmation_rate": np.round(rate, 4),
-           "ci_low": np.round(low, 4), "ci_high": np.round(high, 4)}
-    if suppressed is not None:
-        out["suppressed"] = suppressed
-    if small is not None and small.any():
-        for k in ("reports", "confirmed", "unconfirmed", "pending", "resolved"):
-            out[k] = pd.array(np.where(small, 0, out[k]), dtype="Int64")
-            out[k][small] = pd.NA
-        for k in ("confirmation_rate", "ci_low", "ci_high"):
-            out[k] = np.where(small, np.nan, out[k])
-    return out
+    return {"reports": c["reports"], "confirmed": c["confirmed"], "unconfirmed": c["unconfirmed"],
+            "pending": c["pending"], "resolved": resolved, "confirmation_rate": np.round(rate, 4),
+            "ci_low": np.round(low, 4), "ci_high": np.round(high, 4)}
 
 
 @lru_cache(maxsize=1)
@@ -212,22 +204,25 @@ def _category_base() -> tuple:
 
 
 def category_counts(cur, f: Filters, audience: str = PUBLIC, cells: Cells | None = None) -> pd.DataFrame:
+    """One row per category of the filter (every category when none is chosen); for the public, no
+    row for a hidden category (they are published only in kmzb.sensitive's fixed table)."""
     cells = gmina_cells(cur, f) if cells is None else cells
     code, label_pl, label_en, group, only = _category_base()
-    keep = np.array([not f.categories or c in f.categories for c in code])
+    hidden = set(_codes("hidden")) if audience == PUBLIC else set()
+    keep = np.array([(not f.categories or c in f.categories) and c not in hidden for c in code], dtype=bool)
     codes = np.array(code, dtype=object)[keep]
     where_in = {c: i for i, c in enumerate(codes)}
     cat_group = np.array([where_in.get(c, -1) for c in cells.categories], dtype=np.int64)
     g = cells_mod.grouped(cells, cat_group[cells.cat] if len(cells) else cells.cat, len(codes), audience)
     cols = {"code": codes, "label_pl": np.array(label_pl, dtype=object)[keep],
             "label_en": np.array(label_en, dtype=object)[keep], "group": np.array(group, dtype=object)[keep],
-            **_rated(g, g["suppressed"], g["small"])}
+            **_rated(g)}
     if audience == PUBLIC:
         # counted only once confirmed, so a public rate would be 100% by construction: none
         is_only = np.array([c in only for c in codes], dtype=bool)
         for k in ("confirmation_rate", "ci_low", "ci_high"):
             cols[k] = np.where(is_only, np.nan, cols[k])
-    order = ["code", "label_pl", "label_en", "group", *COUNTS, "confirmation_rate", "ci_low", "ci_high", "suppressed"]
+    order = ["code", "label_pl", "label_en", "group", *COUNTS, "confirmation_rate", "ci_low", "ci_high"]
     return pd.DataFrame({k: cols[k] for k in order})
 
 
@@ -269,9 +264,8 @@ def timeseries(cur, f: Filters, interval: str, audience: str = PUBLIC,
     cells = day_cells(cur, f, enum_values)
     periods, group = _period_groups(cur, f, interval, cells.key)
     g = cells_mod.grouped(cells, group, len(periods), audience)
-    cols = {"period": periods, **_rated(g, g["suppressed"], g["small"])}
-    return pd.DataFrame({k: cols[k] for k in ["period", *COUNTS, "confirmation_rate", "ci_low", "ci_high",
-                                              "suppressed"]})
+    cols = {"period": periods, **_rated(g)}
+    return pd.DataFrame({k: cols[k] for k in ["period", *COUNTS, "confirmation_rate", "ci_low", "ci_high"]})
 
 
 def date_range(cur):
@@ -303,6 +297,12 @@ def meta(cur) -> dict:
         "date_to": m.get("date_to") or None,
         "last_modified": (m.get("last_modified") or "")[:19] or None,
     }
+
+
+def public_reports(cur) -> int:
+    """Reports the public aggregates count over all dates and districts."""
+    w, params = where(Filters(), PUBLIC)
+    return int(cur.execute(f"SELECT count(*) FROM reports WHERE {w}", params).fetchone()[0])
 
 
 def previous_period(f: Filters, mode: str = "previous") -> Filters:
@@ -360,18 +360,14 @@ def totals_extra(cur, f: Filters, audience: str = PUBLIC, cells: Cells | None = 
 
 def totals_of(categories: pd.DataFrame, extra: dict | None = None) -> dict:
     """Headline numbers for the KPI cards, as the sum of the per-category rows of category_counts
-    (so the public rule for hidden categories applies per category over the whole selection,
-    and the total always equals the sum of the category table)."""
+    (the total always equals the sum of the category table)."""
     num = lambda c: int(pd.to_numeric(categories[c], errors="coerce").fillna(0).sum())  # noqa: E731
     confirmed, unconfirmed, pending = num("confirmed"), num("unconfirmed"), num("pending")
     reports, resolved = confirmed + unconfirmed + pending, confirmed + unconfirmed
-    suppressed = bool(categories["suppressed"].fillna(False).astype(bool).any()) if len(categories) else False
-    small = suppressed and reports == 0
     rate, low, high = wilson([confirmed], [resolved])
     out = {
-        "reports": None if small else reports, "confirmed": None if small else confirmed,
-        "unconfirmed": None if small else unconfirmed, "pending": None if small else pending,
-        "resolved": None if small else resolved, "suppressed": suppressed, "small": small,
+        "reports": reports, "confirmed": confirmed, "unconfirmed": unconfirmed, "pending": pending,
+        "resolved": resolved,
         "confirmation_rate": None if resolved == 0 else round(float(rate[0]), 4),
         "ci_low": None if resolved == 0 else round(float(low[0]), 4),
         "ci_high": None if resolved == 0 else round(float(high[0]), 4),
@@ -388,11 +384,8 @@ def totals(cur, f: Filters, audience: str = PUBLIC) -> dict:
 
 
 def _public_where(f: Filters, audience: str) -> tuple[str, list]:
-    """The filter, and for the public without hidden categories (for tables that are not counts)."""
-    w, params = where(f, audience)
-    if audience == PUBLIC:
-        w += f" AND NOT ({hidden_sql()})"
-    return w, params
+    """The filter with the audience's rules (the public: no hidden category)."""
+    return where(f, audience)
 
 
 def district_extras(cur, f: Filters, level: str, districts: pd.DataFrame, audience: str = PUBLIC,

@@ -1,6 +1,7 @@
 """Public safeguards enforced on the server: no descriptions, no report-level rows, hidden
-categories only in aggregates with small cells suppressed, confirmed-only categories counted
-only once confirmed — in the API, the page and every callback output."""
+categories in no free-form aggregate (only in the fixed table of kmzb.sensitive, tested in
+tests/test_disclosure.py), confirmed-only categories counted only once confirmed — in the API, the
+page and every callback output."""
 
 from __future__ import annotations
 
@@ -51,34 +52,40 @@ def by_teryt(resp):
     return {r["teryt"]: r for r in resp.get_json()["rows"]}
 
 
-def test_hidden_categories_counted_only_where_not_small(client):
+def test_hidden_categories_leave_every_free_form_aggregate(client):
     c, _ = client
     gm = by_teryt(c.get("/api/v1/districts?level=gmina"))
     krk, gda, wro = gm["1261011"], gm["2261011"], gm["0264011"]
-    # Kraków: 10 speeding + 2 confirmed venue reports; the 3 drug-use reports are left out
-    assert (krk["reports"], krk["suppressed"]) == (12, True)
-    assert (gda["reports"], gda["confirmed"], gda["suppressed"]) == (6, 6, False)
-    # Wrocław holds only 2 hidden reports: the cell is "<5" (empty counts, flagged)
-    assert wro["reports"] is None and wro["confirmation_rate"] is None and wro["suppressed"] is True
-    assert gm["0201011"]["reports"] == 0 and gm["0201011"]["suppressed"] is False
+    # Kraków: 10 speeding + 2 confirmed venue reports; its 3 drug-use reports are not counted
+    assert krk["reports"] == 12 and "suppressed" not in krk
+    # Gdańsk's 6 drug-use and Wrocław's 2 animal-cruelty reports: not counted, large or small alike
+    assert (gda["reports"], gda["confirmed"]) == (0, 0)
+    assert (wro["reports"], wro["confirmation_rate"]) == (0, None)
     csv = c.get("/api/v1/districts?level=gmina&format=csv").get_data(as_text=True)
-    assert "0264011,Wrocław,672882,,,,,,,,," in csv.replace("672882", "672882") or ",True" in csv
+    assert "\n0264011,Wrocław,672882,0,0,0,0,0,,,,0.0\n" in csv
+    body = c.get("/api/v1/districts?level=gmina").get_json()
+    assert body["excluded_categories"] == ["uzywanie-srodkow-odurzajacych", "znecanie-sie-nad-zwierzetami"]
+    assert "/api/v1/sensitive" in body["note"]
 
 
 def test_hidden_category_rows_and_series(client):
     c, _ = client
     cats = {r["code"]: r for r in c.get("/api/v1/categories").get_json()["rows"]}
-    assert cats["uzywanie-srodkow-odurzajacych"]["reports"] == 9  # 3 + 6 overall: not small
-    assert cats["znecanie-sie-nad-zwierzetami"]["reports"] is None  # 2: "<5"
-    assert cats["znecanie-sie-nad-zwierzetami"]["suppressed"] is True
-    krk = {r["code"]: r for r in c.get("/api/v1/categories?teryt=1261011").get_json()["rows"]}
-    assert krk["uzywanie-srodkow-odurzajacych"]["reports"] is None  # 3 in Kraków: "<5"
+    assert "uzywanie-srodkow-odurzajacych" not in cats and "znecanie-sie-nad-zwierzetami" not in cats
     ts = c.get("/api/v1/timeseries?interval=month").get_json()["rows"]
-    # one national month: speeding 10 + venue 2 + drug use 9 (not small); animal cruelty 2 is left out,
-    # so the total agrees with the category rows and nothing can be recovered by subtraction
-    assert ts[0]["reports"] == 10 + 2 + 9 and ts[0]["suppressed"] is True
-    only_wro = c.get("/api/v1/districts?level=voivodeship&category=znecanie-sie-nad-zwierzetami").get_json()["rows"]
-    assert {r["teryt"]: r["reports"] for r in only_wro}["02"] is None
+    assert ts[0]["reports"] == 10 + 2 == sum(r["reports"] for r in cats.values())
+    # asking for a hidden category in a free-form aggregate says where it is published
+    for url in ("/api/v1/districts?level=voivodeship&category=znecanie-sie-nad-zwierzetami",
+                "/api/v1/categories?category=uzywanie-srodkow-odurzajacych&category=przekraczanie-dozwolonej-predkosci",
+                "/api/v1/timeseries?category=znecanie-sie-nad-zwierzetami"):
+        r = c.get(url)
+        assert r.status_code == 400 and "/api/v1/sensitive" in r.get_json()["error"], url
+
+
+def test_meta_counts_what_the_public_aggregates_count(client):
+    c, _ = client
+    assert c.get("/api/v1/meta").get_json()["reports"] == 12
+    assert c.get("/healthz").get_json()["reports"] == 12
 
 
 def test_confirmed_only_category_counts_only_confirmed_for_the_public(client):
@@ -107,26 +114,18 @@ def test_no_description_or_report_level_data_in_any_public_response(client):
     text = "\n".join(bodies)
     assert "Kowalski" not in text and "600 100 200" not in text
     assert "objectid" not in text.lower() and not re.search(r"\bopis\b", text, re.I)
-    # the map of a gmina holding only small hidden counts shows "<5", never a number
+    # a hand-made view of a hidden category shows nothing of it
     o = views.overview(gw, "?preset=all&level=gmina&category=znecanie-sie-nad-zwierzetami")
     idx = list(gw.districts_table("gmina")["teryt"]).index("0264011")
-    assert o["hideout"]["val"][idx] == "<5" and o["hideout"]["n"][idx] is None
-    kpi = views.overview(gw, "?preset=all&category=znecanie-sie-nad-zwierzetami")["kpis"]["reports"]
-    assert "<5" in json.dumps(kpi, default=str)
+    assert o["hideout"]["val"][idx] == "0" and o["hideout"]["n"][idx] == 0
+    assert "Gdańsk" not in json.dumps(views.charts(gw, "?preset=all&category=uzywanie-srodkow-odurzajacych"),
+                                      default=str)
 
 
 def test_kpi_total_is_the_sum_of_the_category_rows(client):
-    """The KPI applies the rule per category over the whole selection: the 9 drug-use reports show,
-    the 2 animal-cruelty reports are left out (flagged), and the total is the category table's sum."""
     c, gw = client
-    q = "category=uzywanie-srodkow-odurzajacych&category=znecanie-sie-nad-zwierzetami"
-    cats = c.get("/api/v1/categories?" + q).get_json()["rows"]
-    o = views.overview(gw, "?preset=all&" + q)
-    assert [r["reports"] for r in cats] == [9, None] or sorted(map(str, (r["reports"] for r in cats))) == ["9", "None"]
-    tot = gw.totals(views.view_filters(gw, views.from_query("?preset=all&" + q)))
-    assert (tot["reports"], tot["suppressed"], tot["small"]) == (9, True, False)
-    kpi = json.dumps(o["kpis"]["reports"], default=str)
-    assert "9" in kpi and "<5" not in kpi
     every = c.get("/api/v1/categories").get_json()["rows"]
     all_tot = gw.totals(views.view_filters(gw, views.from_query("?preset=all")))
-    assert all_tot["reports"] == sum(r["reports"] or 0 for r in every) == 10 + 2 + 9
+    assert all_tot["reports"] == sum(r["reports"] for r in every) == 10 + 2
+    kpi = json.dumps(views.overview(gw, "?preset=all")["kpis"]["reports"], default=str)
+    assert "12" in kpi and ("sensitive" in kpi or "wrażliw" in kpi)
