@@ -48,7 +48,7 @@ R_OUTSIDE = "point outside Poland"
 R_SOURCE = "unknown Zrodlo"
 R_FIELDS = "wrong number of fields"
 R_EMPTY = "empty row (every field empty)"
-R_DUPLICATE = "duplicate OBJECTID with different content"
+R_CONFLICT = "same OBJECTID and Data_modyfikacji with different content"
 
 
 class ExtractError(Exception):
@@ -71,7 +71,8 @@ class Extract:
     rejects: pd.DataFrame
     warnings: list[str] = field(default_factory=list)
     mismatches: int = 0
-    duplicates: int = 0
+    duplicates: int = 0  # rows repeating another row exactly (dropped)
+    superseded: int = 0  # good rows older than another row of their report in this file (history only)
 
     @property
     def reasons(self) -> dict[str, int]:
@@ -268,6 +269,38 @@ def _mask(s: pd.Series, vocab: tuple[str, ...]) -> tuple[np.ndarray, int]:
     return mapped, int(s.isin(unknown).sum()) if unknown else 0
 
 
+def _same_time_rows(good: pd.DataFrame, ok: np.ndarray) -> tuple[tuple[np.ndarray, np.ndarray] | None, np.ndarray]:
+    """Among the good rows (`ok`), those sharing OBJECTID and Data_modyfikacji.
+
+    Returns ((mask, detail) of the rows in conflict, i.e. of a key whose rows differ in content,
+    or None) and the mask of rows that repeat an earlier row exactly (to be dropped)."""
+    n = len(good)
+    repeat = np.zeros(n, dtype=bool)
+    pos = np.flatnonzero(ok)
+    same = good.iloc[pos].duplicated(["objectid", "modified_at"], keep=False).to_numpy()
+    if not same.any():
+        return None, repeat
+    pos = pos[same]
+    d = good.iloc[pos]
+    content = d.drop(columns=["line"]).astype(str)
+    group = content.groupby(["objectid", "modified_at"], sort=False).ngroup().to_numpy()
+    first_of_content = ~content.duplicated().to_numpy()
+    variants = np.bincount(group, weights=first_of_content)
+    in_conflict = variants[group] > 1
+    repeat[pos[~in_conflict & ~first_of_content]] = True
+    if not in_conflict.any():
+        return None, repeat
+    lines = pd.Series(d["line"].to_numpy()).groupby(group).agg(lambda s: ", ".join(map(str, s)))
+    mask = np.zeros(n, dtype=bool)
+    mask[pos[in_conflict]] = True
+    detail = np.full(n, None, dtype=object)
+    detail[pos[in_conflict]] = [
+        f"OBJECTID {o} appears on lines {lines[g]} with the same Data_modyfikacji {m} and different content"
+        for o, m, g in zip(d["objectid"].to_numpy()[in_conflict], content["modified_at"].to_numpy()[in_conflict],
+                           group[in_conflict])]
+    return (mask, detail), repeat
+
+
 GeoLookup = Callable[[np.ndarray, np.ndarray], np.ndarray]
 
 
@@ -402,29 +435,14 @@ def read_extract(path: Path | str, lookup: GeoLookup) -> Extract:
         "opis": frame["Opis"].where(frame["Opis"] != "", None),
     })
 
-    # duplicates within the file: identical content collapses, different content rejects all
+    # several rows of one OBJECTID: with different Data_modyfikacji they are its history (all kept);
+    # with the same Data_modyfikacji, identical content collapses and different content is a conflict
+    conflict, dup_mask = _same_time_rows(good, reason == None)  # noqa: E711
+    if conflict is not None:
+        flag(conflict[0], R_CONFLICT, conflict[1])
     ok = reason == None  # noqa: E711
-    cand = good[ok]
-    dups = 0
-    dup_mask = cand["objectid"].duplicated(keep=False)
-    if dup_mask.any():
-        d = cand[dup_mask]
-        content = d.drop(columns=["line", "objectid"]).astype(str)
-        content["objectid"] = d["objectid"]
-        nuniq = content.drop_duplicates().groupby("objectid").size()
-        conflicting = set(nuniq[nuniq > 1].index)
-        lines_by_id = d.groupby("objectid")["line"].apply(lambda s: ", ".join(map(str, s)))
-        conf_mask = good["objectid"].isin(conflicting).to_numpy() & ok
-        det = np.array([f"OBJECTID {o} appears with different content on lines {lines_by_id.get(o, '')}"
-                        if m else None for o, m in zip(good["objectid"], conf_mask)], dtype=object)
-        flag(conf_mask, R_DUPLICATE, det)
-        ok = reason == None  # noqa: E711
-        same = good[ok]["objectid"].duplicated(keep="first").to_numpy()
-        dups = int(same.sum())
-        keep = ok.copy()
-        keep[np.flatnonzero(ok)[same]] = False
-    else:
-        keep = ok
+    keep = ok & ~dup_mask
+    dups = int((ok & dup_mask).sum())
 
     bad = ~ok
     rejects = pd.DataFrame({
@@ -449,4 +467,5 @@ def read_extract(path: Path | str, lookup: GeoLookup) -> Extract:
         path=path, kind=kind, encoding=encoding, delimiter=delim,
         rows=n + len(bad_records), good=good, rejects=rejects, warnings=warnings,
         mismatches=int(good["mismatch"].sum()), duplicates=dups,
+        superseded=int(good["objectid"].duplicated().sum()),
     )

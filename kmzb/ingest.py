@@ -41,6 +41,7 @@ class FileResult:
     encoding: str = ""
     mismatches: int = 0
     duplicates: int = 0
+    superseded: int = 0
     inserted: int = 0
     updated: int = 0
     removed: int = 0
@@ -121,7 +122,7 @@ def apply_extract(con, ex: Extract, geo, *, force: bool, run_id: str, version: s
     """Apply one validated extract inside its own transaction."""
     res = FileResult(file=str(ex.path), rows=ex.rows, loaded=ex.rows - len(ex.rejects), rejected=len(ex.rejects),
                      reasons=ex.reasons, kind=ex.kind, encoding=ex.encoding, mismatches=ex.mismatches,
-                     duplicates=ex.duplicates, warnings=list(ex.warnings))
+                     duplicates=ex.duplicates, superseded=ex.superseded, warnings=list(ex.warnings))
     incoming = _incoming_table(ex, geo)
     con.execute("BEGIN TRANSACTION")
     try:
@@ -150,8 +151,12 @@ def apply_extract(con, ex: Extract, geo, *, force: bool, run_id: str, version: s
         con.execute("""INSERT INTO status_history
             SELECT DISTINCT objectid, status, modified_at FROM incoming
             ANTI JOIN status_history USING (objectid, status, modified_at)""")
-        con.execute("""CREATE OR REPLACE TEMP TABLE win AS
-            SELECT i.*, r.objectid IS NULL AS is_new FROM incoming i
+        # each report's latest row in the file (a change-log file holds a row per status change; the
+        # reader left no two rows of one report with the same Data_modyfikacji) replaces an older state
+        latest = ("(SELECT * FROM incoming QUALIFY row_number() OVER (PARTITION BY objectid ORDER BY modified_at DESC) = 1)"
+                  if ex.superseded else "incoming")
+        con.execute(f"""CREATE OR REPLACE TEMP TABLE win AS
+            SELECT i.*, r.objectid IS NULL AS is_new FROM {latest} i
             LEFT JOIN reports r USING (objectid)
             WHERE r.objectid IS NULL OR i.modified_at > r.modified_at""")
         res.inserted, res.updated = (int(v or 0) for v in con.execute(
@@ -282,7 +287,8 @@ def _summary_line(r: FileResult) -> str:
         return f"FAILED {name}: {r.error} (nothing loaded from this file)"
     reasons = ", ".join(f"{k}: {v}" for k, v in r.reasons.items())
     parts = [f"{name} [{r.kind}, {r.encoding}]: {r.rows:,} rows, {r.loaded:,} loaded "
-             f"({r.inserted:,} new, {r.updated:,} updated" + (f", {r.removed:,} removed" if r.removed else "") + "), "
+             f"({r.inserted:,} new, {r.updated:,} updated" + (f", {r.removed:,} removed" if r.removed else "")
+             + (f", {r.superseded:,} earlier changes kept as history" if r.superseded else "") + "), "
              f"{r.rejected:,} rejected" + (f" ({reasons})" if reasons else "")]
     if r.mismatches:
         parts.append(f"{r.mismatches:,} TERYT mismatches (point wins)")

@@ -96,7 +96,7 @@ def test_each_kind_of_bad_row_is_rejected_with_line_and_reason(tmp_path, geo):
         row(8, place=BERLIN),                                       # 9 outside Poland (in the box)
         {**row(9), "X": ""},                                        # 10 missing X
         {**row(10), "X": "100000", "Y": "950000"},                  # 11 far outside
-        row(11, opis="first"),                                      # 12 duplicate, different content
+        row(11, opis="first"),                                      # 12 same Data_modyfikacji, different content
         row(11, opis="second"),                                     # 13
         row(12, opis="same"),                                       # 14 exact duplicate -> one kept
         row(12, opis="same"),                                       # 15
@@ -109,7 +109,7 @@ def test_each_kind_of_bad_row_is_rejected_with_line_and_reason(tmp_path, geo):
     assert got == {
         3: E.R_OBJECTID_MISSING, 4: E.R_OBJECTID_BAD, 5: E.R_TYP_UNKNOWN, 6: E.R_STATUS_UNKNOWN,
         7: E.R_CREATED, 8: E.R_ORDER, 9: E.R_OUTSIDE, 10: E.R_XY, 11: E.R_OUTSIDE,
-        12: E.R_DUPLICATE, 13: E.R_DUPLICATE, 16: E.R_SOURCE, 17: E.R_MODIFIED, 18: E.R_TYP_MISSING,
+        12: E.R_CONFLICT, 13: E.R_CONFLICT, 16: E.R_SOURCE, 17: E.R_MODIFIED, 18: E.R_TYP_MISSING,
     }
     assert sorted(ex.good["objectid"].tolist()) == [1, 12]
     assert ex.duplicates == 1
@@ -118,7 +118,27 @@ def test_each_kind_of_bad_row_is_rejected_with_line_and_reason(tmp_path, geo):
     bad = ex.rejects.set_index("line")
     assert bad.loc[5, "Typ"] == "Latające talerze"
     assert "Latające talerze" in bad.loc[5, "detail"]
-    assert ex.reasons[E.R_DUPLICATE] == 2
+    assert ex.reasons[E.R_CONFLICT] == 2
+
+
+def test_rows_of_one_report_at_different_times_are_its_history_not_duplicates(tmp_path, geo):
+    """A delta holds one row per status change: created 08:10, verified 15:40 -> both rows good."""
+    t1, t2, t3 = "2024-05-01 08:10:00", "2024-05-01 15:40:00", "2024-05-01 18:00:00"
+    rows = [
+        row(1, status="Niepotwierdzone", created=t1, modified=t2, opis="po weryfikacji"),  # 2
+        row(2, created=t1),                                                               # 3
+        row(1, status="Nowe", created=t1, opis="zgłoszenie"),                             # 4
+        row(1, status="Niepotwierdzone", created=t1, modified=t2, opis="po weryfikacji"),  # 5 identical to 2
+        row(2, status="Weryfikacja", created=t1, modified=t3),                            # 6
+        row(2, status="Potwierdzone", created=t1, modified=t3),                           # 7 conflicts with 6
+    ]
+    ex = read_extract(write_extract(tmp_path / "kmzb_20240502.csv", rows), geo.lookup)
+    assert ex.rejects["line"].tolist() == [6, 7] and set(ex.rejects["reason"]) == {E.R_CONFLICT}
+    assert "lines 6, 7" in ex.rejects["detail"][0] and "2024-05-01 18:00:00" in ex.rejects["detail"][0]
+    assert ex.duplicates == 1
+    got = sorted(zip(ex.good["objectid"], ex.good["status"], ex.good["modified_at"].astype(str), ex.good["line"]))
+    assert got == [(1, "niepotwierdzone", t2, 2), (1, "nowe", t1, 4), (2, "nowe", t1, 3)]
+    assert ex.rows == len(ex.good) + len(ex.rejects) + ex.duplicates
 
 
 def test_line_numbers_count_physical_lines_with_multiline_descriptions(tmp_path, geo):
