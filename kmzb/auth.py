@@ -7,11 +7,17 @@
   `$KMZB_DATA_DIR/secret_key` (0600) on the first request that needs it (so every worker
   and every restart shares it). Changing the key logs everybody out.
 - CSRF: a random per-session token in a hidden field of the login and logout forms.
-- Failed logins: after 5 failures for a user name or for an IP address within 15 minutes,
-  further attempts are refused for 15 minutes (HTTP 429). The counters are shared by every
-  worker on the data directory (kmzb.authstate, SQLite). Behind a reverse proxy, make
-  `request.remote_addr` the client's address (werkzeug ProxyFix), or every client shares the
-  proxy's counter.
+- Caching: every response to a logged-in request (the layout holds the name and the logout
+  token; callbacks and the API may show police-only numbers), and every response that sets a
+  cookie, gets `Cache-Control: no-store` and `Vary: Cookie`, except static files declared
+  cacheable (public or max-age: the same for everybody).
+- Failed logins: at most 5 password checks for a user name and for an address (IPv6: its /64)
+  in any 15 minutes; further attempts get HTTP 429 without a check until the oldest counted
+  one is 15 minutes old. Each attempt is reserved (kmzb.authstate, SQLite shared by every
+  worker on the data directory) in one short transaction *before* its password is checked, so
+  20 requests sent at once still get only 5 checks. A successful login gives its place back
+  (the failures before it still count). Behind a reverse proxy, make `request.remote_addr` the client's
+  address (werkzeug ProxyFix), or every client shares the proxy's counter.
 - Sessions: each login registers a random session id (kmzb.authstate); the cookie is valid
   only while it is registered, so logout, or removing the user, ends it everywhere at once,
   including for a copied cookie.
@@ -24,6 +30,7 @@ police; removing the user from the file ends their access at their next request.
 from __future__ import annotations
 
 import hmac
+import ipaddress
 import logging
 import math
 import os
@@ -50,9 +57,8 @@ from .users import ROLES, UserStore, users_path
 
 log = logging.getLogger(__name__)
 
-MAX_FAILURES = 5
-WINDOW = 15 * 60  # seconds in which failures count
-LOCKOUT = 15 * 60  # seconds refused after the last allowed failure
+MAX_ATTEMPTS = 5  # password checks per user name and per address ...
+WINDOW = 15 * 60  # ... in any 15 minutes
 SESSION_HOURS = 12
 CSRF_KEY = "_csrf"
 
@@ -102,6 +108,20 @@ def csrf_ok(value) -> bool:
 
 
 # ---------------------------------------------------------------- failed-login limit
+
+def address_key(addr: str | None) -> str:
+    """The throttle key of a client address: IPv4 as is (also when IPv4-mapped), IPv6 by its /64
+    (one subscriber's network holds 2**64 addresses: counting each alone would be no limit)."""
+    try:
+        ip = ipaddress.ip_address((addr or "").split("%", 1)[0])
+    except ValueError:
+        return "ip:" + (addr or "unknown")[:100]
+    if ip.version == 6 and ip.ipv4_mapped:
+        ip = ip.ipv4_mapped
+    if ip.version == 6:
+        return "ip:" + str(ipaddress.IPv6Network((int(ip) >> 64 << 64, 64)))
+    return "ip:" + str(ip)
+
 
 # ---------------------------------------------------------------- secret key
 
@@ -243,6 +263,27 @@ def _secure_headers(resp):
     return resp
 
 
+def _logged_in() -> bool:
+    """Whether this request carries a login (without marking the session as read)."""
+    return any(k in session for k in ("_user_id", SID_KEY))
+
+
+def private_responses(resp):
+    """after_request: nothing personal is kept by a browser cache or a proxy.
+
+    `no-store` and `Vary: Cookie` on every response to a request carrying a login (the layout
+    holds the user's name and logout token; callbacks and the API may answer police-only
+    numbers), unless the route declared the response cacheable (`public` or a `max-age`:
+    static files, the same for everybody), and on every response that sets or clears a cookie."""
+    cc = resp.cache_control
+    declared_cacheable = cc.public or (cc.max_age or 0) > 0
+    sets_cookie = session.modified or "Set-Cookie" in resp.headers
+    if sets_cookie or (_logged_in() and not declared_cacheable):
+        resp.headers["Cache-Control"] = "no-store"
+        resp.vary.add("Cookie")
+    return resp
+
+
 def _login_page(lang: str, next_url: str, *, error: str | None = None, username: str = "", status: int = 200,
                 headers: dict | None = None):
     from dashboard.i18n import translator
@@ -294,19 +335,21 @@ def create_auth_blueprint(store: UserStore, throttle: LoginThrottle, sessions: S
         username = (request.form.get("username") or "")[:64].strip()
         password = (request.form.get("password") or "")[:1024]
         ip = request.remote_addr or "unknown"
-        keys = ("user:" + username.casefold(), "ip:" + ip)
-        wait = throttle.blocked_for(*keys)
-        if wait:
-            log.warning("login refused (too many failures) for %r from %s", username, ip)
+        keys = ("user:" + username.casefold(), address_key(ip))
+        # the attempt is reserved before the (slow) password check, so that requests sent at once
+        # cannot all pass a limit that is only counted after their checks
+        token, wait = throttle.reserve(*keys)
+        if token is None:
+            log.warning("login refused (too many attempts) for %r from %s", username, ip)
             return _login_page(lang, next_url, error=_too_many(lang, wait), username=username, status=429,
                                headers={"Retry-After": str(math.ceil(wait))})
         user = store.verify(username, password) if username and password else None
         if user is None or user.role not in ROLES:
-            throttle.failure(*keys)
+            throttle.failed(token)
             log.warning("failed login for %r from %s", username, ip)
             return _login_page(lang, next_url, error=_("Wrong user name or password."), username=username,
                                status=401)
-        throttle.success(keys[0])
+        throttle.succeeded(token)
         sessions.close(session.get(SID_KEY))
         session.clear()  # a fresh session: nothing carried over from before the login
         session[SID_KEY] = sessions.open(user.name, SESSION_HOURS * 3600)
@@ -351,11 +394,15 @@ def init_auth(server, settings) -> None:
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=os.environ.get("KMZB_COOKIE_SECURE", "0").strip().lower() in ("1", "true", "yes", "on"),
         PERMANENT_SESSION_LIFETIME=timedelta(hours=SESSION_HOURS),
+        # the cookie is written when the session changes (login, logout, a new CSRF token), not
+        # on every response: a login ends SESSION_HOURS after it began anyway (kmzb.authstate),
+        # and the session cookie never rides on the static files' cacheable responses
+        SESSION_REFRESH_EACH_REQUEST=False,
         REMEMBER_COOKIE_HTTPONLY=True,
         REMEMBER_COOKIE_SAMESITE="Lax",
     )
     store = UserStore(users_path(settings.data_dir))
-    throttle = LoginThrottle(auth_state_path(settings.data_dir))
+    throttle = LoginThrottle(auth_state_path(settings.data_dir), max_attempts=MAX_ATTEMPTS, window=WINDOW)
     sessions = Sessions(auth_state_path(settings.data_dir))
     manager = LoginManager()
     manager.session_protection = "basic"
@@ -374,3 +421,4 @@ def init_auth(server, settings) -> None:
     server.extensions["kmzb_login_throttle"] = throttle
     server.extensions["kmzb_sessions"] = sessions
     server.register_blueprint(create_auth_blueprint(store, throttle, sessions))
+    server.after_request(private_responses)

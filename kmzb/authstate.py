@@ -1,7 +1,8 @@
-"""Login state shared by every worker and instance on one data directory: failed-login counters
+"""Login state shared by every worker and instance on one data directory: login attempts
 and the open police sessions, in `$KMZB_DATA_DIR/auth.sqlite3` (SQLite, 0600).
 
-- Failed logins count across all workers (an attacker does not get 5 tries per worker).
+- Password checks count across all workers and are reserved before they run (an attacker
+  gets neither 5 tries per worker nor more by sending many at once).
 - A session is valid only while its id is registered here: logout (or removing the user)
   deletes it, so a copied session cookie stops working at once, on every worker.
 Only a hash of each session id is stored.
@@ -18,10 +19,11 @@ import time
 from pathlib import Path
 
 SCHEMA = """
-CREATE TABLE IF NOT EXISTS failures (key TEXT NOT NULL, at REAL NOT NULL);
-CREATE INDEX IF NOT EXISTS failures_key ON failures (key, at);
-CREATE INDEX IF NOT EXISTS failures_at ON failures (at);
-CREATE TABLE IF NOT EXISTS blocked (key TEXT PRIMARY KEY, until REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS attempts (key TEXT NOT NULL, at REAL NOT NULL, token TEXT NOT NULL,
+                                     failed INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS attempts_key ON attempts (key, at);
+CREATE INDEX IF NOT EXISTS attempts_at ON attempts (at);
+CREATE INDEX IF NOT EXISTS attempts_token ON attempts (token);
 CREATE TABLE IF NOT EXISTS sessions (id TEXT PRIMARY KEY, user TEXT NOT NULL, expires REAL NOT NULL);
 CREATE INDEX IF NOT EXISTS sessions_user ON sessions (user);
 """
@@ -72,43 +74,63 @@ class _DB:
 
 
 class LoginThrottle:
-    """Failures per key (user name, IP) in a sliding window; a key with `max_failures` in the
-    window is refused for `lockout` seconds. Shared by the processes using the same file."""
+    """At most `max_attempts` password checks per key (user name, address) in any `window`
+    seconds, shared by every process using the same file.
 
-    def __init__(self, path: Path | str | None = None, max_failures=5, window=15 * 60, lockout=15 * 60,
-                 clock=time.time):
-        self.max_failures, self.window, self.lockout, self.clock = max_failures, window, lockout, clock
+    `reserve()` counts and records an attempt for all its keys in one short write transaction
+    (BEGIN IMMEDIATE serialises it across threads and processes), *before* the password is
+    checked: however many requests arrive at once, only `max_attempts` get a reservation, the
+    rest are refused without a check. A reservation that ends in a failure (`failed`) keeps
+    counting until it leaves the window, as does one whose check never finished (fail closed);
+    a successful login (`succeeded`) gives its place back. The slow password check runs outside
+    any transaction."""
+
+    def __init__(self, path: Path | str | None = None, max_attempts=5, window=15 * 60, clock=time.time):
+        self.max_attempts, self.window, self.clock = max_attempts, window, clock
         self._db = _DB(path)
 
+    def _wait(self, con, keys, now) -> float:
+        """Seconds until every key has a free place in the window (0 = now)."""
+        wait = 0.0
+        for k in keys:
+            # the key is full until its max_attempts-th newest attempt leaves the window
+            row = con.execute("SELECT at FROM attempts WHERE key = ? AND at > ? ORDER BY at DESC LIMIT 1 OFFSET ?",
+                              (k, now - self.window, self.max_attempts - 1)).fetchone()
+            if row:
+                wait = max(wait, row[0] + self.window - now)
+        return wait
+
+    def reserve(self, *keys: str) -> tuple[str | None, float]:
+        """(token, 0) with one attempt recorded for each key when none of them is full;
+        else (None, seconds until all may try again) and nothing recorded."""
+        now = self.clock()
+        token = secrets.token_urlsafe(16)
+
+        def go(con):
+            con.execute("DELETE FROM attempts WHERE at <= ?", (now - self.window,))
+            wait = self._wait(con, keys, now)
+            if wait > 0:
+                return None, wait
+            con.executemany("INSERT INTO attempts (key, at, token, failed) VALUES (?, ?, ?, 0)",
+                            [(k, now, token) for k in keys])
+            return token, 0.0
+        return self._db.run(go)
+
+    def failed(self, token: str) -> None:
+        """The reserved check failed: the attempt keeps counting."""
+        self._db.run(lambda con: con.execute("UPDATE attempts SET failed = 1 WHERE token = ?", (token,)))
+
+    def succeeded(self, token: str) -> None:
+        """The reserved check succeeded: it gives its place back (failures stay counted)."""
+        self._db.run(lambda con: con.execute("DELETE FROM attempts WHERE token = ?", (token,)))
+
     def blocked_for(self, *keys: str) -> float:
-        """Seconds until all the keys may try again (0 = now)."""
+        """Seconds until all the keys may try again (0 = now); reserves nothing."""
         now = self.clock()
-
-        def go(con):
-            con.execute("DELETE FROM blocked WHERE until <= ?", (now,))
-            rows = con.execute(f"SELECT max(until) FROM blocked WHERE key IN ({','.join('?' * len(keys))})",
-                               keys).fetchone()
-            return max(0.0, (rows[0] or now) - now)
-        return self._db.run(go) if keys else 0.0
-
-    def failure(self, *keys: str) -> None:
-        now = self.clock()
-
-        def go(con):
-            con.execute("DELETE FROM failures WHERE at <= ?", (now - self.window,))
-            for k in keys:
-                con.execute("INSERT INTO failures VALUES (?, ?)", (k, now))
-                (n,) = con.execute("SELECT count(*) FROM failures WHERE key = ?", (k,)).fetchone()
-                if n >= self.max_failures:
-                    con.execute("INSERT OR REPLACE INTO blocked VALUES (?, ?)", (k, now + self.lockout))
-                    con.execute("DELETE FROM failures WHERE key = ?", (k,))
-        self._db.run(go)
-
-    def success(self, key: str) -> None:
-        self._db.run(lambda con: con.execute("DELETE FROM failures WHERE key = ?", (key,)))
+        return self._db.read(lambda con: self._wait(con, keys, now)) if keys else 0.0
 
     def reset(self) -> None:
-        self._db.run(lambda con: (con.execute("DELETE FROM failures"), con.execute("DELETE FROM blocked")))
+        self._db.run(lambda con: con.execute("DELETE FROM attempts"))
 
 
 def _hash(sid: str) -> str:

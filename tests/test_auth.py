@@ -237,25 +237,72 @@ def test_rate_limit_after_five_failures(app):
     assert r.status_code == 302
 
 
-def test_throttle_window_and_expiry():
+def test_throttle_window_slides():
     now = [1000.0]
-    t = LoginThrottle(max_failures=5, window=900, lockout=900, clock=lambda: now[0])
+    t = LoginThrottle(max_attempts=5, window=900, clock=lambda: now[0])
+
+    def fail(*keys):
+        token, wait = t.reserve(*keys)
+        assert token and wait == 0
+        t.failed(token)
+
     for _ in range(4):
-        t.failure("user:a", "ip:1")
+        fail("user:a", "ip:1")
     now[0] += 901  # those fall out of the 15-minute window
     for _ in range(4):
-        t.failure("user:a", "ip:1")
+        fail("user:a", "ip:1")
         now[0] += 10
     assert t.blocked_for("user:a") == 0
-    t.failure("user:a", "ip:1")
-    assert t.blocked_for("user:a") == 900 and t.blocked_for("ip:1") == 900 and t.blocked_for("ip:2") == 0
-    now[0] += 899
+    fail("user:a", "ip:1")  # the 5th in the window, at 1941; the first of them was at 1901
+    assert t.blocked_for("user:a") == 860 and t.blocked_for("ip:1") == 860 and t.blocked_for("ip:2") == 0
+    assert t.reserve("user:b", "ip:1") == (None, 860)  # one full key refuses, and nothing is reserved
+    assert t.blocked_for("user:b") == 0
+    now[0] += 859
     assert t.blocked_for("ip:1", "user:b") == 1
-    now[0] += 1
-    assert t.blocked_for("user:a", "ip:1") == 0
-    t.failure("user:a")
-    assert t.blocked_for("user:a") == 0  # the count starts again after a lockout
-    t.success("user:a")
+    now[0] += 1  # the oldest left the window: one place, not five
+    token, wait = t.reserve("user:a", "ip:1")
+    assert token and wait == 0
+    assert t.reserve("user:a")[0] is None and 0 < t.blocked_for("user:a") <= 10
+    t.failed(token)
+
+
+def test_throttle_running_checks_count_and_a_success_gives_its_place_back():
+    now = [1000.0]
+    t = LoginThrottle(max_attempts=5, window=900, clock=lambda: now[0])
+    for _ in range(3):
+        t.failed(t.reserve("user:a", "ip:1")[0])
+    pending = [t.reserve("user:a", "ip:1")[0] for _ in range(2)]  # being checked right now
+    assert all(pending) and t.reserve("user:a", "ip:2") == (None, 900)  # they count already
+    t.succeeded(pending[0])  # a right password gives its place back; the failures stay
+    assert t.reserve("user:a", "ip:3")[0]
+    assert t.reserve("user:a", "ip:3") == (None, 900)
+    # the address counts the same way: 3 failures and the running check, one place left
+    assert t.reserve("user:z", "ip:1")[0] and t.reserve("user:y", "ip:1") == (None, 900)
+    t.failed(pending[1])
+    assert t.reserve("user:a", "ip:4")[0] is None
+
+
+def test_address_keys():
+    from kmzb.auth import address_key
+
+    assert address_key("192.0.2.7") == "ip:192.0.2.7"
+    assert address_key("::ffff:192.0.2.7") == "ip:192.0.2.7"
+    # one IPv6 subscriber (a /64) is one address for the limit
+    assert address_key("2001:db8:1:2::1") == address_key("2001:db8:1:2:ffff::9") == "ip:2001:db8:1:2::/64"
+    assert address_key("2001:db8:1:3::1") != address_key("2001:db8:1:2::1")
+    assert address_key(None) == "ip:unknown" and address_key("fe80::1%eth0") == "ip:fe80::/64"
+
+
+def test_address_limit_across_names(app):
+    """One address spraying many names gets 5 checks in all, not 5 per name."""
+    client = app.server.test_client()
+    token = get_token(client)
+    codes = [login(client, name=f"user{i}", password="wrong password", token=token).status_code for i in range(8)]
+    assert codes == [401] * 5 + [429] * 3
+    other = app.server.test_client()  # another address may still try anna
+    r = other.post("/login?lang=en", environ_base={"REMOTE_ADDR": "10.1.2.3"},
+                   data={"csrf_token": get_token(other), "username": "anna", "password": PASSWORD})
+    assert r.status_code == 302
 
 
 def test_removed_user_loses_access_at_once(app):
@@ -363,3 +410,53 @@ def test_sessions_expire():
     assert s.user_of(sid) == "anna" and s.user_of("forged") is None and s.user_of(None) is None
     now[0] += 61
     assert s.user_of(sid) is None
+
+
+# ---------------------------------------------------------------- caching of personal responses
+
+def cache_control(resp) -> str:
+    return resp.headers.get("Cache-Control", "")
+
+
+def test_responses_for_a_logged_in_user_are_not_stored(app):
+    """Whatever a logged-in user gets that can depend on the login (the layout with the name and
+    the logout token, callback and API answers that may show police-only numbers) carries
+    `Cache-Control: no-store` and `Vary: Cookie`; files that are the same for everybody stay
+    cacheable and carry no cookie; an anonymous visitor's pages are unchanged."""
+    server = app.server
+    client = server.test_client()
+    search = {"output": "f-region.options", "outputs": {"id": "f-region", "property": "options"},
+              "inputs": [{"id": "f-region", "property": "search_value", "value": "Krak"}],
+              "state": [{"id": "f-region", "property": "value", "value": ""},
+                        {"id": "lang-store", "property": "data", "value": "en"}],
+              "changedPropIds": ["f-region.search_value"]}
+    anon_layout = client.get("/_dash-layout")
+    assert anon_layout.status_code == 200 and "no-store" not in cache_control(anon_layout)
+    assert "no-store" not in cache_control(client.post("/_dash-update-component", json=search))
+
+    r = login(client)
+    assert r.status_code == 302 and cache_control(r) == "no-store"
+    personal = {
+        "layout": client.get("/_dash-layout"),
+        "callback": client.post("/_dash-update-component", json=search),
+        "page": client.get("/?lang=en"),
+        "api": client.get("/api/v1/meta"),
+        "login page": client.get("/login?lang=en&next=/x"),  # logged in: a redirect
+    }
+    assert "anna" in personal["layout"].get_data(as_text=True)
+    assert layout_token(client) in personal["layout"].get_data(as_text=True)
+    assert personal["callback"].status_code == 200
+    for what, resp in personal.items():
+        assert "no-store" in cache_control(resp), (what, resp.status_code, cache_control(resp))
+        assert "Cookie" in resp.headers.get("Vary", ""), (what, resp.headers.get("Vary"))
+
+    # the same for everybody: the stylesheet and Dash's scripts stay cacheable, without the cookie
+    script = re.search(r'src="(/_dash-component-suites/[^"]+)"', personal["page"].get_data(as_text=True)).group(1)
+    for url, max_age in (("/vendor/bootstrap.min.css", "max-age=86400"), (script, "max-age=")):
+        r = client.get(url)
+        assert r.status_code == 200 and max_age in cache_control(r), url
+        assert "no-store" not in cache_control(r) and not r.headers.get_all("Set-Cookie"), url
+
+    r = client.post("/logout?lang=en", data={"csrf_token": layout_token(client)})
+    assert r.status_code == 302 and "no-store" in cache_control(r)
+    assert "no-store" not in cache_control(client.get("/_dash-layout"))  # anonymous again

@@ -1,0 +1,234 @@
+"""The failed-login limit under concurrency, tried as an attacker would: many wrong passwords for
+one name sent at once must not buy more than 5 password checks, on one worker or several.
+
+- In-process: two app instances on one data directory (as two workers), 20 threads released
+  together by a barrier; a spy on the password check counts the checks and holds every request
+  that reached one until all 20 are either checking or answered, so the old check-then-record
+  race shows every time instead of by luck.
+- The real server: gunicorn with 2 workers, 20 concurrent POSTs over HTTP.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+import requests
+
+from kmzb.config import PROJECT_ROOT
+from kmzb.users import UserStore, users_path
+
+PASSWORD = "correct horse battery"
+WRONG = "wrong password 123"
+N = 20
+LIMIT = 5
+HOLD = 30  # seconds: a safety net only; the waits end as soon as their condition holds
+
+
+def token_of(html: str) -> str:
+    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+
+
+class CheckSpy:
+    """Wraps UserStore.verify of every worker: counts the password checks; each check waits
+    (before running) until `release` is set, so that every concurrent request has decided
+    check-or-refuse before any check ends."""
+
+    def __init__(self):
+        self.cond = threading.Condition()
+        self.checks = 0
+        self.answered_without_check = 0
+        self.release = threading.Event()
+        self.local = threading.local()
+
+    def install(self, store: UserStore) -> None:
+        real = store.verify
+
+        def verify(name, password):
+            self.local.checked = True
+            with self.cond:
+                self.checks += 1
+                self.cond.notify_all()
+            self.release.wait(HOLD)
+            return real(name, password)
+
+        store.verify = verify
+
+    def post(self, client, token, password):
+        self.local.checked = False
+        r = client.post("/login?lang=en", data={"csrf_token": token, "username": "anna", "password": password})
+        if not self.local.checked:
+            with self.cond:
+                self.answered_without_check += 1
+                self.cond.notify_all()
+        return r
+
+    def wait_until_decided(self, n: int) -> None:
+        """Until n requests are each either inside a check or answered without one."""
+        with self.cond:
+            self.cond.wait_for(lambda: self.checks + self.answered_without_check >= n, timeout=HOLD)
+
+
+@pytest.fixture
+def workers(settings):
+    """Two app instances on one data directory (as two workers), one user, one spy on both."""
+    UserStore(users_path(settings.data_dir)).add("anna", PASSWORD, "police")
+    from app import create_app
+
+    apps = [create_app(settings).server, create_app(settings).server]
+    spy = CheckSpy()
+    for a in apps:
+        spy.install(a.extensions["kmzb_users"])
+    return apps, spy
+
+
+def _fire(apps, spy, passwords, late_password=None):
+    """Send `passwords` at once (alternating between the workers); when every one of them is
+    checking or answered, send `late_password` (if any) while those checks are still held;
+    then let the checks run. Returns the statuses of `passwords` and the late response."""
+    clients = [apps[i % 2].test_client() for i in range(len(passwords) + 1)]
+    tokens = [token_of(c.get("/login?lang=en").get_data(as_text=True)) for c in clients]
+    barrier = threading.Barrier(len(passwords))
+
+    def one(i):
+        barrier.wait(HOLD)
+        return spy.post(clients[i], tokens[i], passwords[i]).status_code
+
+    late = None
+    with ThreadPoolExecutor(len(passwords) + 1) as pool:
+        futures = [pool.submit(one, i) for i in range(len(passwords))]
+        spy.wait_until_decided(len(passwords))
+        if late_password is not None:
+            # a refusal is answered at once; a check waits for the release
+            late_future = pool.submit(spy.post, clients[-1], tokens[-1], late_password)
+            spy.wait_until_decided(len(passwords) + 1)
+            spy.release.set()
+            late = late_future.result(HOLD)
+        spy.release.set()
+        statuses = [f.result(HOLD) for f in futures]
+    return statuses, late, spy.checks
+
+
+def test_concurrent_wrong_passwords_get_at_most_five_checks(workers):
+    apps, spy = workers
+    statuses, _, checks = _fire(apps, spy, [WRONG] * N)
+    got = Counter(statuses)
+    print(f"\n{N} concurrent wrong passwords on 2 instances: {dict(got)}, password checks: {checks}")
+    assert checks == LIMIT, f"{checks} password checks for one name (at most {LIMIT})"
+    assert got == {401: LIMIT, 429: N - LIMIT}
+    # and afterwards, the right password is refused too, on either worker, without a check
+    for app in apps:
+        c = app.test_client()
+        tok = token_of(c.get("/login?lang=en").get_data(as_text=True))
+        r = c.post("/login?lang=en", data={"csrf_token": tok, "username": "anna", "password": PASSWORD})
+        assert r.status_code == 429 and "Too many failed attempts" in r.get_data(as_text=True)
+    assert spy.checks == LIMIT
+
+
+def test_right_password_after_the_checks_are_used_does_not_log_in(workers):
+    """19 wrong passwords at once, then the right one while their checks are still running:
+    5 checks are already taken, so the right one is refused (on the old code it logged in)."""
+    apps, spy = workers
+    statuses, late, checks = _fire(apps, spy, [WRONG] * (N - 1), late_password=PASSWORD)
+    got = Counter(statuses)
+    print(f"\n{N - 1} wrong + the right one as the {N}th: {dict(got)}, right one: {late.status_code}, "
+          f"password checks: {checks}")
+    assert late.status_code == 429, "the right password logged in after the 5 checks were used"
+    assert checks == LIMIT
+    assert got == {401: LIMIT, 429: N - 1 - LIMIT}
+
+
+# ---------------------------------------------------------------- the real server, 2 workers
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Gunicorn:
+    """`gunicorn -c gunicorn.conf.py app:server` with 2 workers on a free loopback port."""
+
+    def __init__(self, env: dict):
+        self.url = f"http://127.0.0.1:{_free_port()}"
+        self.log = tempfile.NamedTemporaryFile(prefix="kmzb-gunicorn-", suffix=".log", delete=False)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "app:server"], cwd=PROJECT_ROOT,
+            env={**os.environ, **env, "KMZB_BIND": self.url.removeprefix("http://"), "KMZB_WORKERS": "2",
+                 "KMZB_LOG_LEVEL": "warning"},
+            stdout=self.log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError("gunicorn exited: " + self.logs()[-3000:])
+            try:
+                if requests.get(self.url + "/login", timeout=5).status_code == 200:
+                    return
+            except requests.RequestException:
+                pass
+            time.sleep(0.2)  # polling for the port to open, not synchronisation
+        self.stop()
+        raise RuntimeError("gunicorn did not start: " + self.logs()[-3000:])
+
+    def logs(self) -> str:
+        return Path(self.log.name).read_text()
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+
+
+@pytest.fixture
+def gunicorn(settings):
+    UserStore(users_path(settings.data_dir)).add("anna", PASSWORD, "police")
+    srv = Gunicorn({"KMZB_DATA_DIR": str(settings.data_dir), "KMZB_GEO_DIR": str(settings.geo_dir),
+                    "KMZB_SECRET_KEY": "s" * 64, "KMZB_TILES_URL": ""})
+    yield srv
+    srv.stop()
+
+
+def _attack(url: str, passwords: list[str]) -> list[int]:
+    """One browser session per password (each with its own CSRF token); all POSTed at once."""
+    sessions = [requests.Session() for _ in passwords]
+    tokens = [token_of(s.get(url + "/login?lang=en", timeout=30).text) for s in sessions]
+    barrier = threading.Barrier(len(passwords))
+
+    def one(i):
+        barrier.wait(HOLD)
+        return sessions[i].post(url + "/login?lang=en", allow_redirects=False, timeout=120,
+                                data={"csrf_token": tokens[i], "username": "anna",
+                                      "password": passwords[i]}).status_code
+
+    with ThreadPoolExecutor(len(passwords)) as pool:
+        return list(pool.map(one, range(len(passwords))))
+
+
+def test_gunicorn_two_workers_concurrent_wrong_passwords(gunicorn):
+    statuses = _attack(gunicorn.url, [WRONG] * N)
+    got = Counter(statuses)
+    print(f"\ngunicorn, 2 workers, {N} concurrent wrong passwords: {dict(got)}")
+    assert got[401] <= LIMIT, f"{got[401]} password checks for one name (at most {LIMIT}): {dict(got)}"
+    assert got == {401: LIMIT, 429: N - LIMIT}
+
+
+def test_gunicorn_right_password_as_the_20th(gunicorn):
+    statuses = _attack(gunicorn.url, [WRONG] * (N - 1) + [PASSWORD])
+    got = Counter(statuses)
+    print(f"\ngunicorn, 2 workers, {N - 1} wrong + the right one last: {dict(got)}, right one: {statuses[-1]}")
+    # a login gives its place back, so the right one, if it was among the first 5 checks, lets
+    # one more wrong one be checked: at most 5 wrong ones, and no login after 5 wrong checks
+    assert got[401] == LIMIT, f"{got[401]} wrong passwords checked for one name (at most {LIMIT}): {dict(got)}"
+    assert got[302] <= 1 and got[429] == N - LIMIT - got[302]
