@@ -9,7 +9,7 @@ from flask import current_app
 
 from dashboard import ids
 
-from . import download, sync, views
+from . import download, sensitive, sync, views
 
 
 def gateway():
@@ -28,6 +28,7 @@ def register_callbacks(app) -> None:
     sync.register_region_search(app, lambda: current_app.extensions["kmzb_regions"]())
     views.register(app, gateway)
     download.register(app, gateway)
+    sensitive.register(app, gateway)
     from . import police
 
     police.register(app, gateway)  # checks audience() == "police" on the server

@@ -140,7 +140,8 @@ def kpis(gw, f: Filters, compare: str, lang: str, audience: str = "public") -> d
     out = {}
     out["reports"] = [fmt_int(cur["reports"], lang)]
     if audience == "public":
-        out["reports"].append(html.Div(_("without the sensitive categories¹"), className="kpi-sub"))
+        out["reports"].append(html.Div(html.A(_("without the sensitive categories") + " ¹", href="#sensitive-card"),
+                                       className="kpi-sub"))
     if cur["confirmation_rate"] is None:
         out["rate"] = ["–", html.Div(_("no data"), className="kpi-sub")]
     else:

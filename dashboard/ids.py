@@ -48,6 +48,11 @@ TABLE_DOWNLOAD_BTN = "table-download-btn"
 TABLE_DOWNLOAD = "table-download"
 TABLE_TITLE = "table-title"
 
+# the fixed public table of the sensitive (hidden) categories
+SENSITIVE_TABLE = "sensitive-table"
+SENSITIVE_CSV = "sensitive-csv"
+SENSITIVE_NOTE = "sensitive-note"
+
 # police view (built into the layout only for a logged-in police user)
 ACCOUNT = "account-nav"
 POLICE_POINTS = "police-points"

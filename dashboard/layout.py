@@ -210,6 +210,51 @@ def table_card(lang: str) -> dbc.Card:
     ], className="mb-3")
 
 
+def sensitive_card(lang: str, police: bool = False) -> dbc.Card:
+    """The footnote behind every public total (¹) and the one table where the sensitive categories
+    are published: per powiat and complete quarter, 1-4 as <5 (kmzb.sensitive)."""
+    _ = translator(lang)
+    count = {"function": "params.data.small ? '<5' : (params.value == null ? '–' : d3.format(',')(params.value))"}
+    part = {"function": "params.value == null ? '–' : d3.format(',')(params.value)"}
+    pct = {"function": "params.value == null ? '–' : d3.format('.1%')(params.value)"}
+    cols = [
+        {"field": "teryt", "headerName": _("TERYT"), "pinned": "left", "width": 90},
+        {"field": "name", "headerName": _("Powiat"), "pinned": "left", "width": 170},
+        {"field": "quarter", "headerName": _("Quarter"), "width": 100, "sort": "desc"},
+        {"field": "category_label", "headerName": _("Category"), "width": 220},
+        {"field": "reports", "headerName": _("Reports"), "type": "numericColumn", "valueFormatter": count},
+        {"field": "reports_per_10k", "headerName": _("Per 10,000"), "type": "numericColumn"},
+        {"field": "confirmed", "headerName": _("Confirmed"), "type": "numericColumn", "valueFormatter": part},
+        {"field": "unconfirmed", "headerName": _("Unconfirmed"), "type": "numericColumn", "valueFormatter": part},
+        {"field": "pending", "headerName": _("Pending"), "type": "numericColumn", "valueFormatter": part},
+        {"field": "confirmation_rate", "headerName": _("Confirmation rate"), "type": "numericColumn",
+         "valueFormatter": pct},
+    ]
+    return dbc.Card([
+        dbc.CardHeader(dbc.Row([
+            dbc.Col(html.H2(_("Sensitive categories by powiat and quarter"), className="h5 mb-0"), width="auto"),
+            dbc.Col(html.A(_("Download CSV"), id=ids.SENSITIVE_CSV, href="/api/v1/sensitive?format=csv",
+                           className="btn btn-sm btn-primary"), width="auto"),
+        ], className="justify-content-between align-items-center")),
+        dbc.CardBody([
+            html.P([html.Sup("1"), " ", _(
+                "Police view: every count above includes drug use and animal cruelty. The public sees these "
+                "two categories only in this table.") if police else _(
+                "Drug use and animal cruelty are left out of every count, map, chart and table above. For the "
+                "public they are published only here, per powiat and complete quarter: a count of 1–4 is shown "
+                "as <5, and the confirmed / unconfirmed / pending parts are withheld (–) when any of them is 1–4. "
+                "No totals of these categories over powiats, quarters or outcomes are published, so no single "
+                "report can be traced by adding or subtracting published numbers.")],
+                id="sensitive-footnote", className="small text-muted mb-2"),
+            html.Div(id=ids.SENSITIVE_NOTE, className="small mb-1"),
+            dag.AgGrid(id=ids.SENSITIVE_TABLE, columnDefs=cols, rowData=[], className="ag-theme-alpine",
+                       defaultColDef={"sortable": True, "filter": True, "resizable": True, "width": 110},
+                       dashGridOptions={"pagination": True, "paginationPageSize": 20, "animateRows": False},
+                       style={"height": "420px"}),
+        ], className="p-2"),
+    ], className="mb-3", id="sensitive-card")
+
+
 def build_layout(s: ViewState, *, regions: list[dict], tiles_url: str, tiles_attribution: str,
                  user: dict | None = None) -> html.Div:
     lang = s.lang
@@ -257,6 +302,7 @@ def build_layout(s: ViewState, *, regions: list[dict], tiles_url: str, tiles_att
                     _chart(ids.CHART_HEATMAP),
                 ], className="g-3"),
                 table_card(lang),
+                sensitive_card(lang, is_police),
                 html.Footer(html.Small(_("Data: KMZB nightly extract; population GUS BDL 31.12.2024; boundaries GUGiK PRG")),
                             className="text-muted mb-4"),
             ], xs=12, lg=9),

@@ -367,3 +367,24 @@ def test_the_fixed_table_publishes_hidden_counts_without_small_numbers(env):
     bad = client.get("/api/v1/sensitive?teryt=1261011")
     assert bad.status_code == 400 and "per powiat" in bad.get_json()["error"]
     assert client.get("/api/v1/sensitive?category=przekraczanie-dozwolonej-predkosci").status_code == 400
+
+
+def test_dashboard_shows_the_fixed_table_and_says_what_totals_leave_out(env):
+    """The dashboard's sensitive-categories table holds exactly the API's rows for the view's region
+    (a gmina shows its powiat) and dates; the public KPI says the total leaves them out."""
+    from callbacks import sensitive, views
+
+    app, cur = env
+    gw = app.server.extensions["kmzb_gateway"]
+    with app.server.test_request_context():
+        v = sensitive.sensitive_view(gw, "?preset=all&teryt=1261011&lang=en")
+        api = app.server.test_client().get("/api/v1/sensitive?teryt=1261").get_json()["rows"]
+        assert v["rows"] and [(r["quarter"], r["category"], r["reports"]) for r in v["rows"]] == \
+            [(r["quarter"], r["category"], r["reports"]) for r in api]
+        assert v["href"].startswith("/api/v1/sensitive?teryt=1261&") and v["href"].endswith("format=csv")
+        assert {r["category_label"] for r in v["rows"]} == {"Drug use", "Animal cruelty"}
+        short = sensitive.sensitive_view(gw, "?preset=7d&lang=pl")  # inside the running quarter
+        assert short["rows"] == [] and "pełnego kwartału" in short["note"]
+        kpi = json.dumps(views.overview(gw, "?preset=all&lang=pl")["kpis"]["reports"], default=str,
+                         ensure_ascii=False)
+        assert "bez kategorii wrażliwych" in kpi and "#sensitive-card" in kpi
