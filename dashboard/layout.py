@@ -218,10 +218,10 @@ def sensitive_card(lang: str, police: bool = False) -> dbc.Card:
     part = {"function": "params.value == null ? '–' : d3.format(',')(params.value)"}
     pct = {"function": "params.value == null ? '–' : d3.format('.1%')(params.value)"}
     cols = [
-        {"field": "teryt", "headerName": _("TERYT"), "pinned": "left", "width": 90},
-        {"field": "name", "headerName": _("Powiat"), "pinned": "left", "width": 170},
-        {"field": "quarter", "headerName": _("Quarter"), "width": 100, "sort": "desc"},
-        {"field": "category_label", "headerName": _("Category"), "width": 220},
+        {"field": "teryt", "headerName": _("TERYT"), "pinned": "left", "width": 105},
+        {"field": "name", "headerName": _("Powiat"), "pinned": "left", "width": 160},
+        {"field": "quarter", "headerName": _("Quarter"), "width": 125, "sort": "desc"},
+        {"field": "category_label", "headerName": _("Category"), "width": 250},
         {"field": "reports", "headerName": _("Reports"), "type": "numericColumn", "valueFormatter": count},
         {"field": "reports_per_10k", "headerName": _("Per 10,000"), "type": "numericColumn"},
         {"field": "confirmed", "headerName": _("Confirmed"), "type": "numericColumn", "valueFormatter": part},
