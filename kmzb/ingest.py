@@ -21,7 +21,7 @@ from . import reference
 from .config import Settings
 from .extract import Extract, ExtractError, list_extracts, read_extract
 from .geo import geo_index
-from .store import Store
+from .store import Store, private_dir, write_private
 
 GUARD_SHARE = 0.05
 
@@ -209,10 +209,7 @@ def _write_rejects(path: Path, frames: list[pd.DataFrame]) -> Path | None:
     out = pd.concat(frames, ignore_index=True)
     first = ["file", "line", "objectid", "reason", "detail"]
     out = out[first + [c for c in out.columns if c not in first]]
-    tmp = path.with_suffix(".tmp")
-    out.to_csv(tmp, index=False, sep=";", encoding="utf-8")
-    os.replace(tmp, path)
-    return path
+    return write_private(path, out.to_csv(index=False, sep=";"))  # it holds Opis: owner only
 
 
 def run_ingest(settings: Settings, files: list[str | Path], *, force: bool = False, log=None) -> RunResult:
@@ -221,8 +218,8 @@ def run_ingest(settings: Settings, files: list[str | Path], *, force: bool = Fal
     paths = expand_paths(files)
     store = Store(settings.store_dir)
     run_id = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ") + f"-{os.getpid()}"
-    run_dir = settings.runs_dir / run_id
-    run_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(settings.runs_dir)
+    run_dir = private_dir(settings.runs_dir / run_id)
     results: list[FileResult] = []
     reject_frames: list[pd.DataFrame] = []
     published = False
@@ -275,9 +272,7 @@ def run_ingest(settings: Settings, files: list[str | Path], *, force: bool = Fal
     rejects_path = _write_rejects(run_dir / "rejects.csv", reject_frames)
     result = RunResult(run_id=run_id, files=results, reports=int(reports), version=version,
                        published=published, report_path=run_dir / "report.json", rejects_path=rejects_path)
-    tmp_report = run_dir / "report.json.tmp"
-    tmp_report.write_text(json.dumps(result.to_json(), ensure_ascii=False, indent=2, default=str))
-    os.replace(tmp_report, result.report_path)
+    write_private(result.report_path, json.dumps(result.to_json(), ensure_ascii=False, indent=2, default=str))
     return result
 
 

@@ -9,6 +9,10 @@ A writer copies the current snapshot to a temporary file, applies its changes th
 checkpoints and closes it, renames it into place and only then swaps `CURRENT`.
 Readers open snapshots read-only and notice a new `CURRENT` on their next query, so they
 never see a half-written state and never need a restart.
+
+Snapshots hold the reporters' descriptions (personal data): the store directory is 0700 and
+every file in it 0600 from the moment it is created (explicit modes for the files written here,
+umask 077 while the writer lock is held for those DuckDB creates: a snapshot, its WAL).
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import json
 import logging
 import os
 import shutil
+import stat
 import threading
 import uuid
 from contextlib import contextmanager
@@ -33,6 +38,8 @@ log = logging.getLogger(__name__)
 
 KEEP_SNAPSHOTS = 3
 SCHEMA_VERSION = "1"
+PRIVATE_FILE = 0o600
+PRIVATE_DIR = 0o700
 
 
 class StoreError(Exception):
@@ -45,6 +52,44 @@ class NoDataError(StoreError):
 
 class IngestLocked(StoreError):
     pass
+
+
+@contextmanager
+def private_umask():
+    """Files and directories created meanwhile, by anyone in this process, are the owner's only."""
+    old = os.umask(0o077)
+    try:
+        yield
+    finally:
+        os.umask(old)
+
+
+def private_dir(path: Path) -> Path:
+    """`path` as a directory only its owner can enter (created 0700; an existing one that others
+    could read, e.g. from an older version, is tightened)."""
+    path.mkdir(parents=True, exist_ok=True, mode=PRIVATE_DIR)
+    mode = stat.S_IMODE(path.stat().st_mode)
+    if mode & 0o077:
+        os.chmod(path, mode & PRIVATE_DIR)
+    return path
+
+
+def write_private(path: Path, data: str | bytes) -> Path:
+    """Write `path` atomically, readable by its owner only from the start: a temporary file created
+    0600 beside it, synced, then renamed over it."""
+    tmp = path.with_name(f".{path.name}.tmp")  # one writer per path: the store lock, or a run of its own
+    tmp.unlink(missing_ok=True)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data.encode("utf-8") if isinstance(data, str) else data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return path
 
 
 def _enum(values) -> str:
@@ -249,17 +294,20 @@ class Store:
     # ------------------------------------------------------------------ writing
     @contextmanager
     def writer_lock(self):
-        self.dir.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.dir / "ingest.lock", os.O_RDWR | os.O_CREAT, 0o644)
+        """Held by the one ingest that may run; everything created meanwhile is private (umask 077)."""
+        private_dir(self.dir)
+        fd = os.open(self.dir / "ingest.lock", os.O_RDWR | os.O_CREAT, PRIVATE_FILE)
         try:
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
                 holder = os.pread(fd, 64, 0).decode(errors="replace").strip() or "?"
                 raise IngestLocked(f"another ingest is running (pid {holder}); try again when it has finished") from None
+            os.fchmod(fd, PRIVATE_FILE)  # (an older version created it 0644)
             os.ftruncate(fd, 0)
             os.pwrite(fd, str(os.getpid()).encode(), 0)
-            yield
+            with private_umask():
+                yield
         finally:
             os.close(fd)
 
@@ -288,7 +336,8 @@ class Store:
         if cur is not None:
             con = None
             try:
-                shutil.copyfile(cur.path, tmp)
+                os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE))
+                shutil.copyfile(cur.path, tmp)  # into the file just created 0600 (its mode is kept)
                 con = duckdb.connect(str(tmp), config={"threads": os.cpu_count() or 2})
                 con.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
                 verify_snapshot(con)  # never build on (and so copy) damaged blocks
@@ -314,11 +363,7 @@ class Store:
         with open(tmp, "rb") as f:
             os.fsync(f.fileno())
         os.replace(tmp, final)
-        pointer = self.dir / ".CURRENT.tmp"
-        pointer.write_text(final.name + "\n")
-        with open(pointer, "rb") as f:
-            os.fsync(f.fileno())
-        os.replace(pointer, self.current_file)
+        write_private(self.current_file, final.name + "\n")
         dfd = os.open(self.dir, os.O_RDONLY)
         try:
             os.fsync(dfd)

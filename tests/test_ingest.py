@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 from kmzb.config import PROJECT_ROOT
 from kmzb.ingest import run_ingest
@@ -210,3 +212,63 @@ def test_verification_statistics_count_only_reports_created_while_watched(settin
     # the median time to verification: A (resolved 11 days after creation) is not judged either
     extra = queries.totals_extra(cur, f, "police")
     assert extra["median_days_to_verification"] is None  # C was read but is still pending
+
+
+def mode(path) -> int:
+    return stat.S_IMODE(os.stat(path).st_mode)
+
+
+def test_rejects_report_and_snapshots_are_private_whatever_the_umask(settings, tmp_path, monkeypatch):
+    """rejects.csv holds Opis (personal data) and so do the snapshots: files 0600 in directories
+    0700, under a permissive umask too, and already so when a file gets its visible name."""
+    renamed: dict[str, int] = {}
+    real_replace = os.replace
+
+    def spy(src, dst, *args, **kwargs):
+        renamed[Path(dst).name] = mode(src)
+        return real_replace(src, dst, *args, **kwargs)
+
+    monkeypatch.setattr(os, "replace", spy)
+    first = write_extract(tmp_path / "kmzb_20240501.csv", [
+        row(1, opis="Jan Kowalski, tel. 600 100 200"), row(2, typ="???", opis="mieszkam przy ul. Długiej 5")])
+    second = write_extract(tmp_path / "kmzb_20240502.csv", [row(3, status="?", opis="sąsiad z parteru")])
+    old = os.umask(0o022)
+    try:
+        new_store = run_ingest(settings, [first])
+        copied = run_ingest(settings, [second])  # starts from a copy of the first snapshot
+    finally:
+        os.umask(old)
+    for res in (new_store, copied):
+        assert res.published and res.rejects_path is not None
+        assert (mode(res.rejects_path), mode(res.report_path), mode(res.report_path.parent)) == (0o600, 0o600, 0o700)
+    assert (mode(settings.runs_dir), mode(settings.store_dir)) == (0o700, 0o700)
+    files = sorted(settings.store_dir.iterdir())
+    assert {"CURRENT", "ingest.lock"} <= {p.name for p in files}
+    assert len([p for p in files if p.name.startswith("snap-")]) == 2
+    assert {p.name: mode(p) for p in files} == {p.name: 0o600 for p in files}
+    assert {"CURRENT", "rejects.csv", "report.json"} <= set(renamed) and set(renamed.values()) == {0o600}, renamed
+
+
+def test_a_running_ingest_shows_no_readable_file(settings, tmp_path):
+    """Watched from outside while a real ingest (umask 022) runs: the temporary snapshot, DuckDB's
+    WAL and everything else in the store are 0600 for as long as they exist."""
+    run_ingest(settings, [write_extract(tmp_path / "kmzb_full_20240501.csv",
+                                        [row(i, opis="Jan Kowalski") for i in range(1, 2001)])])
+    big = write_extract(tmp_path / "kmzb_20240502.csv",
+                        [row(i, created="2024-05-02 10:00:00", opis="ul. Długa 5") for i in range(2001, 60001)])
+    proc = subprocess.Popen([sys.executable, "-m", "kmzb", "ingest", str(big)], cwd=PROJECT_ROOT, umask=0o022,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=os.environ.copy())
+    seen: dict[str, set[int]] = {}
+    deadline = time.time() + 120
+    while proc.poll() is None and time.time() < deadline:
+        for p in [settings.store_dir, settings.runs_dir, *settings.store_dir.iterdir(), *settings.runs_dir.rglob("*")]:
+            try:
+                seen.setdefault(p.name, set()).add(mode(p))
+            except FileNotFoundError:
+                pass
+        time.sleep(0.005)
+    assert proc.wait(timeout=120) == 0, proc.stderr.read()
+    assert any(name.endswith(".duckdb.tmp") for name in seen), sorted(seen)
+    dirs = {settings.store_dir.name, settings.runs_dir.name} | {p.name for p in settings.runs_dir.iterdir()}
+    wrong = {n: sorted(oct(m) for m in ms) for n, ms in seen.items() if ms != ({0o700} if n in dirs else {0o600})}
+    assert not wrong, wrong
