@@ -220,15 +220,19 @@ def test_gunicorn_two_workers_concurrent_wrong_passwords(gunicorn):
     statuses = _attack(gunicorn.url, [WRONG] * N)
     got = Counter(statuses)
     print(f"\ngunicorn, 2 workers, {N} concurrent wrong passwords: {dict(got)}")
-    assert got[401] <= LIMIT, f"{got[401]} password checks for one name (at most {LIMIT}): {dict(got)}"
-    assert got == {401: LIMIT, 429: N - LIMIT}
+    assert got == {401: LIMIT, 429: N - LIMIT}, f"{got[401]} password checks for one name (at most {LIMIT})"
 
 
 def test_gunicorn_right_password_as_the_20th(gunicorn):
     statuses = _attack(gunicorn.url, [WRONG] * (N - 1) + [PASSWORD])
     got = Counter(statuses)
     print(f"\ngunicorn, 2 workers, {N - 1} wrong + the right one last: {dict(got)}, right one: {statuses[-1]}")
-    # a login gives its place back, so the right one, if it was among the first 5 checks, lets
-    # one more wrong one be checked: at most 5 wrong ones, and no login after 5 wrong checks
-    assert got[401] == LIMIT, f"{got[401]} wrong passwords checked for one name (at most {LIMIT}): {dict(got)}"
-    assert got[302] <= 1 and got[429] == N - LIMIT - got[302]
+    # sent last, the right one is not necessarily served last: if it won one of the 5 places it
+    # logs in and gives the place back (which a later wrong one may take, or not). Either way no
+    # more than 5 wrong passwords are checked. That it is refused once the 5 places are taken is
+    # shown deterministically in-process, above.
+    wrong_checked, logged_in = got[401], got[302]
+    assert wrong_checked <= LIMIT, f"{wrong_checked} wrong passwords checked for one name: {dict(got)}"
+    assert logged_in <= 1 and LIMIT <= wrong_checked + logged_in
+    assert logged_in or wrong_checked == LIMIT
+    assert got[429] == N - wrong_checked - logged_in
