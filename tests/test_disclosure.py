@@ -388,3 +388,30 @@ def test_dashboard_shows_the_fixed_table_and_says_what_totals_leave_out(env):
         kpi = json.dumps(views.overview(gw, "?preset=all&lang=pl")["kpis"]["reports"], default=str,
                          ensure_ascii=False)
         assert "bez kategorii wrażliwych" in kpi and "#sensitive-card" in kpi
+
+
+def test_table_csv_download_follows_the_audience(env):
+    """The district table's CSV (a Dash download) holds the public numbers for the public and the
+    full numbers, sensitive categories included, for a police login."""
+    import csv
+    import io
+
+    app, cur = env
+    body = {"output": f"{ids.TABLE_DOWNLOAD}.data", "outputs": {"id": ids.TABLE_DOWNLOAD, "property": "data"},
+            "inputs": [{"id": ids.TABLE_DOWNLOAD_BTN, "property": "n_clicks", "value": 1}],
+            "state": [{"id": ids.URL, "property": "search", "value": "?preset=all&level=voivodeship"},
+                      {"id": ids.TABLE, "property": "virtualRowData", "value": None}],
+            "changedPropIds": [f"{ids.TABLE_DOWNLOAD_BTN}.n_clicks"]}
+
+    def total(client) -> int:
+        r = client.post("/_dash-update-component", json=body)
+        assert r.status_code == 200
+        text = r.get_json()["response"][ids.TABLE_DOWNLOAD]["data"]["content"]
+        return sum(int(row["reports"]) for row in csv.DictReader(io.StringIO(text)))
+
+    everything = cur.execute("SELECT count(*) FROM reports").fetchone()[0]
+    public = app.server.test_client()
+    police = app.server.test_client()
+    log_in(police)
+    assert total(public) == public.get("/api/v1/meta").get_json()["reports"] < everything
+    assert total(police) == everything
