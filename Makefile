@@ -34,9 +34,11 @@ browser:
 demo: setup
 	@if [ ! -s "$(KMZB_DATA_DIR)/store/CURRENT" ]; then $(BIN)/python -m kmzb demo; else echo "data present: $$($(BIN)/python -m kmzb info | sed -n 2p)"; fi
 
+# gunicorn (gunicorn.conf.py: KMZB_WORKERS workers, threads, timeouts); `python app.py` is Werkzeug's
+# development server, for development only
 run: demo
 	$(BIN)/python -m kmzb geo >/dev/null
-	$(BIN)/python app.py --host $(HOST) --port $(PORT)
+	$(BIN)/gunicorn -c gunicorn.conf.py --bind $(HOST):$(PORT) app:server
 
 test: setup-test browser
 	$(BIN)/python -m pytest -q

@@ -1,4 +1,6 @@
-"""The KMZB analytics dashboard: `python app.py [--host H] [--port P]` or `gunicorn app:server`.
+"""The KMZB analytics dashboard. Serve it with gunicorn (`make run`, or
+`gunicorn -c gunicorn.conf.py app:server`); `python app.py [--host H] [--port P]` starts
+Werkzeug's development server, for development only.
 
 Nothing is read at import time: the store is opened on the first request.
 """
@@ -24,9 +26,10 @@ BOOTSTRAP_DIR = Path(flask_bootstrap.__file__).parent / "static" / "bootstrap5" 
 
 def make_cache(settings: Settings) -> Cache:
     """Redis when KMZB_CACHE_URL is set (shared by every worker and instance); else in this
-    process's memory, bounded to KMZB_CACHE_ENTRIES entries (the default: no I/O per entry), or
-    files in KMZB_CACHE_DIR (shared by the workers of one machine; pruning a full directory reads
-    every file, so keep it for few distinct views)."""
+    process's memory, bounded to KMZB_CACHE_BYTES bytes of pickled values, least recently used
+    first out (the default: no I/O per entry), or files in KMZB_CACHE_DIR (shared by the workers
+    of one machine, KMZB_CACHE_ENTRIES files; pruning a full directory reads every file, so keep
+    it for few distinct views)."""
     if not settings.cache_enabled:
         config = {"CACHE_TYPE": "NullCache"}
     elif settings.cache_url:
@@ -35,10 +38,9 @@ def make_cache(settings: Settings) -> Cache:
         config = {"CACHE_TYPE": "FileSystemCache", "CACHE_DIR": str(settings.cache_dir),
                   "CACHE_THRESHOLD": settings.cache_entries}
     else:
-        config = {"CACHE_TYPE": "SimpleCache", "CACHE_THRESHOLD": settings.cache_entries}
-    # entries are keyed by data version, so never stale; a day's timeout (the data changes nightly) lets
-    # a full memory cache drop its oldest entries first (with "never expires" cachelib's SimpleCache
-    # treats every entry as expired and empties itself whenever it is full)
+        config = {"CACHE_TYPE": "kmzb.cache.byte_bounded_cache", "CACHE_OPTIONS": {"max_bytes": settings.cache_bytes}}
+    # entries are keyed by data version and code fingerprint, so never stale; a day's timeout (the
+    # data changes nightly) lets Redis and the file cache drop old versions' entries
     config["CACHE_DEFAULT_TIMEOUT"] = 24 * 3600
     return Cache(config=config)
 
@@ -94,12 +96,15 @@ server = app.server
 
 
 def main(argv=None) -> None:
-    p = argparse.ArgumentParser(description="KMZB analytics dashboard")
+    p = argparse.ArgumentParser(description="KMZB analytics dashboard on Werkzeug's development server "
+                                "(for development only; serve with `make run` or gunicorn -c gunicorn.conf.py app:server)")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8050)
     p.add_argument("--debug", action="store_true", help="development mode (never in production)")
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("kmzb").warning("development server (Werkzeug): for development only; serve with `make run` "
+                                      "(gunicorn -c gunicorn.conf.py app:server)")
     app.run(host=args.host, port=args.port, debug=args.debug)
 
 

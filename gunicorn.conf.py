@@ -1,4 +1,5 @@
-"""Gunicorn settings for the KMZB dashboard: `gunicorn -c gunicorn.conf.py app:server`.
+"""Gunicorn settings for the KMZB dashboard: `gunicorn -c gunicorn.conf.py app:server` (what
+`make run` starts, with `--bind HOST:PORT` from the Makefile).
 
 Environment:
 - KMZB_WORKERS  number of worker processes (default 2);
@@ -26,7 +27,7 @@ keepalive = 5
 # recycle workers now and then (memory growth of long-lived processes); jitter staggers restarts.
 # A fresh worker starts with cold caches (a 2 s response in the load test), and at 60 requests/s
 # 2,000 came round every minute: recycle far less often (memory stays bounded anyway: DuckDB's
-# memory_limit and the cache's entry count)
+# memory_limit and the memory cache's bytes, KMZB_CACHE_BYTES)
 max_requests = 20000
 max_requests_jitter = 2000
 

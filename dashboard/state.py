@@ -19,6 +19,7 @@ from kmzb.filters import (
     parse_date,
     parse_teryt,
 )
+from kmzb.limits import MAX_SEARCH  # characters: a real state is far shorter (27 category codes: < 1,000)
 
 METRICS = ("reports", "per10k", "rate")
 PRESETS = ("7d", "30d", "90d", "ytd", "last_year", "all", "custom")
@@ -61,10 +62,18 @@ def _many(q: dict, key: str, allowed: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(v for v in allowed if v in vals)
 
 
+MAX_FIELDS = 64  # parameters in a query string (a real one has at most 12)
+
+
 def from_query(search: str | None) -> ViewState:
-    if not isinstance(search, str):  # a hand-made callback request can send any JSON value
+    if not isinstance(search, str) or len(search) > MAX_SEARCH:
+        # a hand-made callback request can send any JSON value; a huge one is not even parsed
+        # (the server refuses such a callback with a message first: kmzb.limits)
         search = ""
-    q = parse_qs(search.lstrip("?"), keep_blank_values=False)
+    try:
+        q = parse_qs(search.lstrip("?"), keep_blank_values=False, max_num_fields=MAX_FIELDS)
+    except ValueError:  # too many fields
+        q = {}
     try:
         teryt = parse_teryt((q.get("teryt") or [""])[0]) or ""
     except BadInput:

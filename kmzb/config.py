@@ -16,7 +16,8 @@ class Settings:
     cache_url: str | None = None
     cache_dir: Path | None = None
     cache_kind: str = "memory"  # memory (per process) | file (cache_dir, shared on one machine) | off
-    cache_entries: int = 1000
+    cache_entries: int = 1000  # the file cache's bound
+    cache_bytes: int = 128 * 1024 * 1024  # the memory cache's bound, per worker process
     duckdb_threads: int = 1  # per query: under load, requests run side by side instead
     tiles_url: str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
     tiles_attribution: str = "&copy; OpenStreetMap contributors"
@@ -75,6 +76,7 @@ def get_settings(**overrides) -> Settings:
         cache_url=env.get("KMZB_CACHE_URL") or None,
         cache_kind=_cache_kind(env.get("KMZB_CACHE", "memory")),
         cache_entries=env_int("KMZB_CACHE_ENTRIES", 1000, env),
+        cache_bytes=env_int("KMZB_CACHE_BYTES", Settings.cache_bytes, env),
         duckdb_threads=env_int("KMZB_DUCKDB_THREADS", 1, env),
         cache_dir=Path(env["KMZB_CACHE_DIR"]) if env.get("KMZB_CACHE_DIR") else data_dir.resolve() / "cache",
         tiles_url=env.get("KMZB_TILES_URL", Settings.tiles_url),

@@ -1,16 +1,20 @@
-"""Hardening of the Flask server: security headers, an API rate limit, /healthz."""
+"""Hardening of the Flask server: security headers, one per-client rate limit shared by the API
+and the dashboard's callbacks, bounded request bodies, /healthz."""
 
 from __future__ import annotations
 
 import os
 from datetime import datetime, timezone
 
-from flask import Flask, jsonify
+from flask import Flask, jsonify, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_talisman import Talisman
 
+from . import limits
 from .config import Settings
+
+CALLBACK_ENDPOINT = "/_dash-update-component"  # Dash's one callback view (its endpoint is its path)
 
 
 def csp(settings: Settings) -> dict:
@@ -36,8 +40,44 @@ def csp(settings: Settings) -> dict:
     }
 
 
+def _json_error(message: str, status: int):
+    resp = jsonify({"error": message})
+    resp.status_code = status
+    return resp
+
+
+def request_cost() -> int:
+    """Units of the per-client budget this request costs (kmzb.limits: costly requests count more)."""
+    if request.endpoint == CALLBACK_ENDPOINT:
+        return limits.callback_cost(request.get_json(silent=True))
+    if request.endpoint and request.endpoint.startswith("api_v1."):
+        return limits.api_cost(request.endpoint.split(".", 1)[1], request.args)
+    return 1
+
+
+def bound_callbacks(server: Flask) -> None:
+    """Callback bodies over MAX_BODY_BYTES get 413 before they are read, any text value over its
+    limit (url.search, a search box) 400 before anything parses it; both with a JSON message."""
+    server.config["MAX_CONTENT_LENGTH"] = limits.MAX_BODY_BYTES
+
+    @server.errorhandler(413)
+    def too_large(e):
+        return _json_error(f"request too large: at most {limits.MAX_BODY_BYTES} bytes "
+                           f"({limits.MAX_BODY_BYTES // (1024 * 1024)} MB)", 413)
+
+    @server.before_request
+    def check_callback():
+        if request.endpoint != CALLBACK_ENDPOINT:
+            return None
+        if (request.content_length or 0) > limits.MAX_BODY_BYTES:
+            return too_large(None)
+        problem = limits.callback_problem(request.get_json(silent=True))
+        return _json_error(problem, 400) if problem else None
+
+
 def harden(server: Flask, settings: Settings, data_meta) -> Limiter:
-    """Headers on every response, a rate limit on /api/v1, and /healthz.
+    """Headers on every response, bounded callback bodies, a rate limit on /api/v1 and the
+    dashboard's callbacks, and /healthz.
 
     `data_meta()` returns the served snapshot's meta (queries.meta) or raises when there is none.
     """
@@ -52,6 +92,7 @@ def harden(server: Flask, settings: Settings, data_meta) -> Limiter:
         session_cookie_http_only=True,
         permissions_policy={"geolocation": "()", "camera": "()", "microphone": "()"},
     )
+    bound_callbacks(server)  # before the limiter: an oversized body is refused unread, uncounted
     limiter = Limiter(
         get_remote_address, app=server, default_limits=[],
         storage_uri=settings.cache_url or "memory://",
@@ -61,13 +102,14 @@ def harden(server: Flask, settings: Settings, data_meta) -> Limiter:
 
     @server.errorhandler(429)
     def too_many(e):
-        resp = jsonify({"error": f"too many requests: the API allows {rate} per client; try again shortly"})
-        resp.status_code = 429
-        return resp
+        return _json_error(f"too many requests: {rate} per client for the API and the dashboard's updates "
+                           "together (the costliest requests count more); try again shortly", 429)
 
+    # one budget per client for everything that queries the data; pages and static files are free
+    shared = limiter.shared_limit(rate, scope="public", cost=request_cost)
     for name, view in list(server.view_functions.items()):
-        if name.startswith("api_v1."):
-            server.view_functions[name] = limiter.shared_limit(rate, scope="api")(view)
+        if name.startswith("api_v1.") or name == CALLBACK_ENDPOINT:
+            server.view_functions[name] = shared(view)
 
     @server.get("/healthz")
     def healthz():

@@ -157,7 +157,7 @@ def test_cache_keys_on_data_version_so_new_data_shows_at_once(client, settings, 
     first = client.get(url).get_json()
     assert client.get(url).get_json() == first  # served from the cache
     gw = client.application.extensions["kmzb_gateway"]
-    assert gw.cache.cache._cache  # the (in-memory) cache holds the memoized data functions
+    assert gw.cache.cache.total_bytes  # the (in-memory) cache holds the memoized data functions
     more = write_extract(tmp_path / "kmzb_20240702.csv", [
         row(50, typ="Wypalanie traw", place=KRAKOW, created="2024-07-02 10:00:00")])
     run_ingest(settings, [more])
@@ -167,8 +167,8 @@ def test_cache_keys_on_data_version_so_new_data_shows_at_once(client, settings, 
     assert by["12"] == 1 and sum(by.values()) == 2
 
 
-@pytest.mark.parametrize("kind, cls", [("memory", "SimpleCache"), ("on", "SimpleCache"), ("file", "FileSystemCache"),
-                                       ("off", "NullCache")])
+@pytest.mark.parametrize("kind, cls", [("memory", "ByteBoundedCache"), ("on", "ByteBoundedCache"),
+                                       ("file", "FileSystemCache"), ("off", "NullCache")])
 def test_cache_kind_setting(kind, cls, monkeypatch, tmp_path):
     from app import make_cache
     from kmzb.config import get_settings
@@ -210,7 +210,7 @@ def test_a_full_memory_cache_drops_its_oldest_entries_not_all(monkeypatch, tmp_p
     from kmzb.config import get_settings
 
     monkeypatch.setenv("KMZB_CACHE", "memory")
-    monkeypatch.setenv("KMZB_CACHE_ENTRIES", "5")
+    monkeypatch.setenv("KMZB_CACHE_BYTES", "1200")  # about 5 small entries (kmzb.cache.ENTRY_OVERHEAD)
     monkeypatch.delenv("KMZB_CACHE_URL", raising=False)
     app = flask.Flask("t")
     cache = make_cache(get_settings(data_dir=tmp_path))
