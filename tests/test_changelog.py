@@ -363,3 +363,14 @@ def test_same_objectid_and_modification_with_different_content_is_a_conflict(set
         (4, "nowe", datetime(2024, 5, 1, 8, 10)), (4, "niepotwierdzone", datetime(2024, 5, 1, 15, 40))}
     assert store["reports"][4][9:] == (datetime(2024, 5, 1, 15, 40), datetime(2024, 5, 1, 15, 40), True, True)
     assert store["descriptions"] == {2: "ten sam"}
+
+
+def test_a_full_snapshot_holding_every_change_is_the_same_history(changelog, tmp_path, settings):
+    """A full snapshot written by a change-log exporter: every row of every report in one file."""
+    rows, _ = changelog
+    part = list(rows)
+    random.Random(13).shuffle(part)
+    full = write_changelog_file(tmp_path / "kmzb_full_20240601.csv", part, random.Random(14))
+    res = run_ingest(settings, [full])
+    assert res.files[0].superseded == len(rows) - len({r.oid for r in rows})
+    assert_matches(read_store(settings), rows, res)
