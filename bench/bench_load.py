@@ -80,7 +80,8 @@ class Gunicorn:
         cache_dir.mkdir(parents=True)
         env = {**os.environ, "KMZB_DATA_DIR": str(data_dir), "KMZB_GEO_DIR": geo_dir, "KMZB_CACHE": "memory",
                "KMZB_CACHE_DIR": str(cache_dir), "KMZB_TILES_URL": "", "KMZB_WORKERS": str(workers),
-               "KMZB_BIND": f"127.0.0.1:{self.port}", "PYTHONUNBUFFERED": "1"}
+               "KMZB_BIND": f"127.0.0.1:{self.port}", "PYTHONUNBUFFERED": "1",
+               "KMZB_API_RATE": "1000000 per minute"}  # every simulated user comes from 127.0.0.1: one client
         env.pop("KMZB_CACHE_URL", None)
         self.log_path = log_path
         self.log = open(log_path, "w")

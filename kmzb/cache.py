@@ -23,7 +23,7 @@ ENTRY_OVERHEAD = 200  # bytes of bookkeeping per entry (the key string, the tupl
 class ByteBoundedCache(BaseCache):
     serializer = SimpleSerializer()
 
-    def __init__(self, max_bytes: int = 128 * 1024 * 1024, default_timeout: int = 300, **_ignored):
+    def __init__(self, max_bytes: int = 64 * 1024 * 1024, default_timeout: int = 300, **_ignored):
         super().__init__(default_timeout)
         self.max_bytes = int(max_bytes)
         self._entries: OrderedDict[str, tuple[float, bytes]] = OrderedDict()  # oldest use first

@@ -17,7 +17,7 @@ class Settings:
     cache_dir: Path | None = None
     cache_kind: str = "memory"  # memory (per process) | file (cache_dir, shared on one machine) | off
     cache_entries: int = 1000  # the file cache's bound
-    cache_bytes: int = 128 * 1024 * 1024  # the memory cache's bound, per worker process
+    cache_bytes: int = 64 * 1024 * 1024  # the memory cache's bound, per worker process
     duckdb_threads: int = 1  # per query: under load, requests run side by side instead
     tiles_url: str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
     tiles_attribution: str = "&copy; OpenStreetMap contributors"
