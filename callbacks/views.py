@@ -27,6 +27,7 @@ from dashboard.i18n import (
 from dashboard.state import ViewState, filters_for, from_query, map_scope
 from kmzb.filters import Filters
 from kmzb.gateway import request_audience
+from kmzb.limits import series_range
 from kmzb.queries import previous_period
 
 # viridis, 5 classes, light = low (colour-blind safe)
@@ -266,15 +267,18 @@ def charts(gw, search: str | None) -> dict:
     def ranked():
         return gw.districts(f.replace(teryt=scope or None), level, aud).merge(
             gw.districts_table(level)[["teryt", "label"]], on="teryt", how="left")
+    lo, hi = _dates(gw)
+    sf = series_range(f, interval, lo, hi)[0] or f  # series cut to the data's range (not a century of months)
+
     def fig(name, build):
         # figures are pure functions of the data: memoized per data version like the queries
         return gw.cached("figure:" + name, (f, interval, level, scope, lang, aud), build)
 
     return {
-        "timeline": fig("timeline", lambda: figures.timeline(gw.timeseries(f, interval, aud), lang, interval)),
+        "timeline": fig("timeline", lambda: figures.timeline(gw.timeseries(sf, interval, aud), lang, interval)),
         "categories": fig("categories", lambda: figures.confirmation_by_category(gw.categories(f, aud), lang)),
         "ranked": fig("ranked", lambda: figures.ranked_districts(ranked(), lang, min_resolved=MIN_RESOLVED_RANK)),
-        "speed": fig("speed", lambda: figures.verification_speed(gw.verification_speed(f, interval, aud), lang)),
+        "speed": fig("speed", lambda: figures.verification_speed(gw.verification_speed(sf, interval, aud), lang)),
         "heatmap": fig("heatmap", lambda: figures.week_heatmap(gw.week_heatmap(f, aud), lang)),
     }
 

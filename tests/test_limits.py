@@ -332,3 +332,16 @@ def test_make_run_serves_with_gunicorn(store, tmp_path):
         os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(timeout=30)
         log.close()
+
+
+def test_dashboard_timeline_stops_at_the_data_range(store):
+    """A custom 2000-2100 range draws the data's months, not a century of empty ones."""
+    from app import create_app
+    from callbacks import views
+
+    app = create_app(store)
+    gw = app.server.extensions["kmzb_gateway"]
+    with app.server.test_request_context():
+        fig = views.charts(gw, "?preset=custom&from=2000-01-01&to=2100-12-31&lang=en")["timeline"]
+    xs = [x for tr in fig["data"] for x in (tr.get("x") or []) if x is not None]
+    assert xs and min(map(str, xs)) >= "2022-01" and max(map(str, xs)) < "2024-07"
