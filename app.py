@@ -16,10 +16,10 @@ import flask_bootstrap
 from flask import send_from_directory
 from flask_caching import Cache
 
-from kmzb.api import create_api
 from kmzb.config import Settings, get_settings
-from kmzb.gateway import DataGateway
-from kmzb.security import harden
+from kmzb.query.gateway import DataGateway
+from web.api import create_api
+from web.security import harden
 
 BOOTSTRAP_DIR = Path(flask_bootstrap.__file__).parent / "static" / "bootstrap5" / "css"
 
@@ -64,7 +64,7 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
     server.extensions["kmzb_settings"] = settings
     server.extensions["kmzb_regions"] = gateway.regions
     server.register_blueprint(create_api())
-    from kmzb.auth import init_auth
+    from web.auth import init_auth
 
     init_auth(server, settings)  # /login, /logout, session cookie, audience()
     harden(server, settings, gateway.meta)
@@ -82,11 +82,11 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
         return resp
 
     from callbacks import register_callbacks
-    from dashboard.layout import serve_layout
-    from dashboard.police import validation_layout
+    from dashboard.layout import validation_layout
+    from web.pages import page_layout
 
     app.validation_layout = validation_layout()  # public layout + police ids (their callbacks exist)
-    app.layout = serve_layout
+    app.layout = page_layout
     register_callbacks(app)
     return app
 

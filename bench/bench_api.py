@@ -21,9 +21,16 @@ from urllib.parse import urlencode
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import OUT, check, proc_mem, require_store, running_server, summary_ms, write_result  # noqa: E402
-
 import requests  # noqa: E402
+from _common import (  # noqa: E402
+    OUT,
+    check,
+    proc_mem,
+    require_store,
+    running_server,
+    summary_ms,
+    write_result,
+)
 
 from kmzb import reference  # noqa: E402
 

@@ -25,23 +25,35 @@ from __future__ import annotations
 
 import argparse
 import gzip
-import warnings
 import json
 import os
 import random
 import shutil
 import sys
 import time
+import warnings
 from collections import defaultdict
 from datetime import date
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import (OUT, ROOT, WatchedCursor, check, pct, proc_mem, require_store,  # noqa: E402
-                     running_server, server_env, summary_ms, view_callbacks, wait_page_ready, write_result)
-
 import requests  # noqa: E402
+from _common import (  # noqa: E402
+    OUT,
+    ROOT,
+    WatchedCursor,
+    check,
+    pct,
+    proc_mem,
+    require_store,
+    running_server,
+    server_env,
+    summary_ms,
+    view_callbacks,
+    wait_page_ready,
+    write_result,
+)
 
 TARGETS = {"uncached_p50_ms": 80.0, "uncached_p95_ms": 150.0, "cached_p50_ms": 20.0, "cached_p95_ms": 20.0,
            "hideout_kb": 50.0, "first_load_s": 2.5}
@@ -338,13 +350,13 @@ class TimedCursor(WatchedCursor):
 def instrument(gw, timers: Timers) -> None:
     """Monkeypatch (in this process only) timers around queries, view helpers and figures.
 
-    Every function of kmzb.queries taking a cursor first is wrapped; time (and SQL) is charged to the
+    Every function of kmzb.query.queries taking a cursor first is wrapped; time (and SQL) is charged to the
     outermost one running (the one the gateway called), so nested helpers do not count twice."""
     import inspect
 
     import callbacks.views as views
     from dashboard import figures
-    from kmzb import queries
+    from kmzb.query import queries
 
     def wrap(mod, name, prefix, push=False):
         fn = getattr(mod, name, None)
@@ -398,11 +410,12 @@ def instrument(gw, timers: Timers) -> None:
 def part_inproc(steps, n_warm: int) -> dict:
     for k, v in server_env(cache=False).items():
         os.environ[k] = v
+    from dash import no_update
+
     from app import create_app
     from callbacks import data_range
     from callbacks.sync import sync_state
     from callbacks.views import charts, overview, viewport_for
-    from dash import no_update
     from dashboard.state import map_scope, to_query
     from kmzb.config import get_settings
 
@@ -470,7 +483,7 @@ def part_inproc(steps, n_warm: int) -> dict:
         # the same aggregates the naive way computes, once per change, for a like-for-like ratio
         same = []
         from callbacks.views import interval_for, view_filters
-        from kmzb.queries import previous_period
+        from kmzb.query.queries import previous_period
 
         for st in steps:
             s = st[2]
@@ -556,7 +569,7 @@ def naive_change(df, districts, s, lo, hi) -> dict:
     """The naive callbacks: each filters the whole DataFrame, then groups."""
     from callbacks.views import interval_for
     from dashboard.state import filters_for, map_scope
-    from kmzb.queries import previous_period
+    from kmzb.query.queries import previous_period
 
     f = filters_for(s, lo, hi)
     level, scope = map_scope(s)
@@ -576,9 +589,9 @@ def naive_change(df, districts, s, lo, hi) -> dict:
 def part_naive(steps, ours_sum_p50, ours_same_p50) -> dict:
     for k, v in server_env(cache=False).items():
         os.environ[k] = v
-    from kmzb import queries
     from kmzb.config import get_settings
-    from kmzb.gateway import DataGateway
+    from kmzb.query import queries
+    from kmzb.query.gateway import DataGateway
 
     gw = DataGateway(get_settings())
     m = gw.meta()

@@ -23,7 +23,18 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import DATA, DELTA_FILE, FULL_FILE, GEN, PY, ROOT, STORE, check, geo_dir, write_result  # noqa: E402
+from _common import (  # noqa: E402
+    DATA,
+    DELTA_FILE,
+    FULL_FILE,
+    GEN,
+    PY,
+    ROOT,
+    STORE,
+    check,
+    geo_dir,
+    write_result,
+)
 
 TARGET_FULL_S = 90.0
 TARGET_DELTA_S = 5.0

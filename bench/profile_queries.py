@@ -66,9 +66,9 @@ def main(argv=None) -> int:
 
     warnings.filterwarnings("ignore", category=UserWarning)
     from kmzb.config import get_settings
-    from kmzb.filters import make_filters
-    from kmzb.gateway import DataGateway
-    from kmzb.queries import previous_period
+    from kmzb.query.filters import make_filters
+    from kmzb.query.gateway import DataGateway
+    from kmzb.query.queries import previous_period
 
     gw = DataGateway(get_settings())  # no cache: every call runs its SQL
     m = gw.meta()
@@ -135,9 +135,9 @@ def main(argv=None) -> int:
             print(f"  {sname:8s} {name:30s} whole {whole:6.1f}  SQL {sql_ms:6.1f} ({len(entries)} stmt)  "
                   + "; ".join(f"{e['total_ms']} ms {','.join(e['row_groups_scanned'])}" for e in entries), flush=True)
 
-    # the API request, step by step (as kmzb.api.districts does it)
+    # the API request, step by step (as web.api.districts does it)
     from app import create_app
-    from kmzb import api as kapi
+    from web import api as kapi
 
     app = create_app(get_settings())
     agw = app.server.extensions["kmzb_gateway"]

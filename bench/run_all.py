@@ -122,7 +122,7 @@ def breakdown_md(dash: dict) -> list[str]:
     for r in ip["breakdown_ms_per_change"]:
         if r["mean_ms"] >= 0.5 and not r["what"].startswith("gateway:"):
             lines.append(f"| {r['callback']} | {r['what']} | {r['mean_ms']:.1f} | {r['calls_per_change']:g} |")
-    lines += ["", "sql:X = DuckDB execute + fetch inside kmzb.queries.X (time of nested query helpers is charged to "
+    lines += ["", "sql:X = DuckDB execute + fetch inside kmzb.query.queries.X (time of nested query helpers is charged to "
               "the outer one); query:X = all of queries.X (SQL + pandas); figure:X = dashboard.figures.X (plotly); "
               "view:X = callbacks.views.X, inclusive. overview and charts run in the one views callback and share "
               "what the gateway memoized for the request (charts' districts and categories are overview's)."]

@@ -8,12 +8,9 @@ from dash import Input, Output, State
 from flask import current_app
 
 from dashboard import ids
+from web.context import audience, gateway
 
 from . import download, sensitive, sync, views
-
-
-def gateway():
-    return current_app.extensions["kmzb_gateway"]
 
 
 def data_range():
@@ -26,8 +23,8 @@ def data_range():
 def register_callbacks(app) -> None:
     sync.register(app, data_range)
     sync.register_region_search(app, lambda: current_app.extensions["kmzb_regions"]())
-    views.register(app, gateway)
-    download.register(app, gateway)
+    views.register(app, gateway, audience)
+    download.register(app, gateway, audience)
     sensitive.register(app, gateway)
     from . import police
 

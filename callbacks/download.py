@@ -7,24 +7,23 @@ from dash import Input, Output, State, dcc, no_update
 
 from dashboard import ids
 from dashboard.state import from_query, map_scope
-from kmzb.api import TABLE_COLUMNS
-from kmzb.gateway import request_audience
+from web.api import TABLE_COLUMNS
 
 from .views import view_filters
 
 
-def table_csv(gw, search: str | None, shown_rows: list[dict] | None) -> str:
+def table_csv(gw, search: str | None, shown_rows: list[dict] | None, audience: str = "public") -> str:
     s = from_query(search)
     f = view_filters(gw, s)
     level, scope = map_scope(s)
-    df = gw.district_table(f.replace(teryt=scope or None), level, s.compare, request_audience())[TABLE_COLUMNS]
+    df = gw.district_table(f.replace(teryt=scope or None), level, s.compare, audience)[TABLE_COLUMNS]
     if isinstance(shown_rows, list):  # (a hand-made request can send any JSON here)
         order = [r.get("teryt") for r in shown_rows if isinstance(r, dict) and isinstance(r.get("teryt"), str)]
         df = df.set_index("teryt").loc[[t for t in order if t in set(df["teryt"])]].reset_index()
     return df.to_csv(index=False, lineterminator="\n")
 
 
-def register(app, gateway_of) -> None:
+def register(app, gateway_of, audience_of) -> None:
     @app.callback(
         Output(ids.TABLE_DOWNLOAD, "data"),
         Input(ids.TABLE_DOWNLOAD_BTN, "n_clicks"),
@@ -36,4 +35,4 @@ def register(app, gateway_of) -> None:
             return no_update
         s = from_query(search)
         level, _ = map_scope(s)
-        return dcc.send_string(table_csv(gateway_of(), search, shown), f"kmzb_districts_{level}.csv")
+        return dcc.send_string(table_csv(gateway_of(), search, shown, audience_of()), f"kmzb_districts_{level}.csv")

@@ -1,6 +1,6 @@
 """Police view callbacks: points on the map, a report's details, per-unit workload, report CSV.
 
-Every function here checks `kmzb.auth.audience() == "police"` on the server before it reads
+Every function here checks `web.auth.audience() == "police"` on the server before it reads
 anything: for anyone else the plain functions return None and the Dash callbacks raise
 PreventUpdate (Dash answers 204, no data). The public page does not hold these components,
 but a hand-made request to /_dash-update-component can still name them, hence the check.
@@ -18,12 +18,12 @@ from flask import after_this_request
 from dashboard import ids
 from dashboard.police import detail_view, points_note
 from dashboard.state import from_query
-from kmzb.auth import audience
-from kmzb.police import rows_csv
+from kmzb.query.police import rows_csv
+from web.auth import audience
 
 from .views import records, view_filters
 
-log = logging.getLogger("kmzb.police.access")
+log = logging.getLogger("kmzb.query.police.access")
 
 
 def _is_police() -> bool:

@@ -8,8 +8,8 @@ from urllib.parse import urlencode
 from dash import Input, Output
 
 from dashboard import ids
-from dashboard.i18n import category_label, fmt_date, translator
 from dashboard.state import from_query
+from kmzb.i18n import category_label, fmt_date, translator
 
 from .views import records, view_filters
 

@@ -19,8 +19,8 @@ from dashboard.state import (
     to_query,
 )
 from kmzb import reference
-from kmzb.filters import BadInput, parse_date
-from kmzb.gateway import request_audience
+from kmzb.query.filters import BadInput, parse_date
+from web.context import audience
 
 CONTROLS = [
     (ids.PRESET, "value"), (ids.DATES, "start_date"), (ids.DATES, "end_date"), (ids.COMPARE, "value"),
@@ -31,8 +31,8 @@ CONTROLS = [
 
 def choosable() -> tuple[str, ...]:
     """The category codes the viewer can pick: the public never a hidden one (those are published
-    only in the fixed table of kmzb.sensitive)."""
-    police = request_audience() == "police"
+    only in the fixed table of kmzb.query.sensitive)."""
+    police = audience() == "police"
     return tuple(c.code for c in reference.categories() if police or c.public_visibility != "hidden")
 
 

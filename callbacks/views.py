@@ -15,7 +15,8 @@ import pandas as pd
 from dash import Input, Output, State, html, no_update
 
 from dashboard import figures, ids
-from dashboard.i18n import (
+from dashboard.state import ViewState, filters_for, from_query, map_scope
+from kmzb.i18n import (
     category_label,
     fmt_date,
     fmt_dec,
@@ -24,11 +25,9 @@ from dashboard.i18n import (
     fmt_signed_pct,
     translator,
 )
-from dashboard.state import ViewState, filters_for, from_query, map_scope
-from kmzb.filters import Filters
-from kmzb.gateway import request_audience
-from kmzb.limits import series_range
-from kmzb.queries import previous_period
+from kmzb.query.bounds import series_range
+from kmzb.query.filters import Filters
+from kmzb.query.queries import previous_period
 
 # viridis, 5 classes, light = low (colour-blind safe)
 COLORS = ["#fde725", "#5ec962", "#21918c", "#3b528b", "#440154"]
@@ -186,13 +185,13 @@ def breadcrumb(gw, s: ViewState, lang: str) -> list:
 
 # ---------------------------------------------------------------- callbacks as plain functions
 
-def overview(gw, search: str | None, lang: str | None = None) -> dict:
+def overview(gw, search: str | None, aud: str = "public") -> dict:
     s = from_query(search)
     lang = s.lang
     _ = translator(lang)
     f = view_filters(gw, s)
     level, scope = map_scope(s)
-    aud = request_audience()
+
     def map_and_table():
         # one query serves the map (every district of the level) and the table (those in the
         # selection; same numbers as the API with teryt=scope); memoized per data version
@@ -257,13 +256,13 @@ def table_columns(df: pd.DataFrame) -> dict[str, list]:
     return {c: _plain(df[c].tolist()) for c in TABLE_FIELDS if c in df.columns}
 
 
-def charts(gw, search: str | None) -> dict:
+def charts(gw, search: str | None, aud: str = "public") -> dict:
     s = from_query(search)
     lang = s.lang
     f = view_filters(gw, s)
     interval = interval_for(f)
     level, scope = map_scope(s)
-    aud = request_audience()
+
     def ranked():
         return gw.districts(f.replace(teryt=scope or None), level, aud).merge(
             gw.districts_table(level)[["teryt", "label"]], on="teryt", how="left")
@@ -283,7 +282,7 @@ def charts(gw, search: str | None) -> dict:
     }
 
 
-def register(app, gateway_of) -> None:
+def register(app, gateway_of, audience_of) -> None:
     # One callback for everything a view change redraws: the map, KPIs, charts, table and the
     # viewport come from the same aggregates (memoized per request by the gateway), so one request
     # computes each of them once; separate callbacks would each recompute the shared ones.
@@ -300,8 +299,9 @@ def register(app, gateway_of) -> None:
     )
     def update_views(search, last_scope):
         gw = gateway_of()
-        o = overview(gw, search)
-        c = charts(gw, search)
+        aud = audience_of()
+        o = overview(gw, search, aud)
+        c = charts(gw, search, aud)
         viewport, scope = viewport_for(gw, search, last_scope)
         k = o["kpis"]
         return (o["geojson_url"], o["hideout"], o["legend"], o["breadcrumb"], k["reports"], k["rate"], k["pending"],

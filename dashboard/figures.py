@@ -5,8 +5,8 @@ objects validate every property on construction, which cost ~12 ms a figure (fiv
 every filter change). `go.Figure(d)` accepts each of them, which the tests use to check them
 against plotly's schema.
 
-The DataFrames are the ones of kmzb.queries. Rates are fractions 0..1 shown as percentages,
-always with their 95% Wilson interval. Every text goes through the catalogues (dashboard.i18n).
+The DataFrames are the ones of kmzb.query.queries. Rates are fractions 0..1 shown as percentages,
+always with their 95% Wilson interval. Every text goes through the catalogues (kmzb.i18n).
 Empty input (no rows, or all counts zero) gives a figure that says so instead of raising.
 """
 
@@ -21,8 +21,7 @@ import plotly.graph_objects as go
 import plotly.io as pio
 
 from kmzb import reference
-
-from .i18n import (
+from kmzb.i18n import (
     category_label,
     day_label,
     fmt_date,

@@ -1,7 +1,7 @@
 """Page layout (no I/O): built from the view state that the URL carries.
 
-`serve_layout` is called by Dash for each page load; it reads the query string of the
-request so that a shared link opens with its filters already set.
+`build_layout` is a pure function of the view state (and the viewer, passed in); the web layer
+(web.pages) reads the request and calls it for each page load.
 """
 
 from __future__ import annotations
@@ -14,11 +14,7 @@ import dash_leaflet as dl
 from dash import dcc, html
 
 from kmzb import reference
-from kmzb.filters import LEVELS
-
-from . import ids, police
-from .figures import png_config
-from .i18n import (
+from kmzb.i18n import (
     category_label,
     group_label,
     outcome_label,
@@ -26,6 +22,10 @@ from .i18n import (
     status_label,
     translator,
 )
+from kmzb.query.filters import LEVELS
+
+from . import ids, police
+from .figures import png_config
 from .state import ViewState, from_query, to_query
 
 POLAND_BOUNDS = [[49.0, 14.1], [54.9, 24.2]]
@@ -212,7 +212,7 @@ def table_card(lang: str) -> dbc.Card:
 
 def sensitive_card(lang: str, police: bool = False) -> dbc.Card:
     """The footnote behind every public total (¹) and the one table where the sensitive categories
-    are published: per powiat and complete quarter, 1-4 as <5 (kmzb.sensitive)."""
+    are published: per powiat and complete quarter, 1-4 as <5 (kmzb.query.sensitive)."""
     _ = translator(lang)
     count = {"function": "params.data.small ? '<5' : (params.value == null ? '–' : d3.format(',')(params.value))"}
     part = {"function": "params.value == null ? '–' : d3.format(',')(params.value)"}
@@ -310,28 +310,8 @@ def build_layout(s: ViewState, *, regions: list[dict], tiles_url: str, tiles_att
     ], lang=lang)
 
 
-def serve_layout():
-    """Dash calls this on each page load (and once at start-up, outside a request)."""
-    from urllib.parse import urlsplit
-
-    from flask import current_app, has_request_context, request
-
-    search = ""
-    if has_request_context():
-        # Dash fetches the layout by XHR (/_dash-layout): the page's own query string comes
-        # as the same-origin Referer; a direct request carries it itself
-        if request.query_string:
-            search = "?" + request.query_string.decode("latin-1")
-        elif request.referrer and urlsplit(request.referrer).netloc == request.host:
-            search = "?" + urlsplit(request.referrer).query
-    s = from_query(search)
-    settings = current_app.extensions["kmzb_settings"] if has_request_context() else None
-    regions_data = current_app.extensions["kmzb_regions"]() if has_request_context() else {}
-    from kmzb.auth import viewer
-
-    return build_layout(
-        s, regions=region_options(regions_data, s.lang, selected=s.teryt),
-        tiles_url=settings.tiles_url if settings else "",
-        tiles_attribution=settings.tiles_attribution if settings else "",
-        user=viewer() if has_request_context() else None,  # the police view only for a police login
-    )
+def validation_layout() -> html.Div:
+    """Every component id any page may hold, for Dash's validation: the public page plus the police
+    placeholders (the public page never renders those, yet their callbacks exist)."""
+    page = build_layout(from_query(""), regions=[], tiles_url="", tiles_attribution="", user=None)
+    return html.Div([page, *police.placeholders()])

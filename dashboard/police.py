@@ -16,9 +16,9 @@ import dash_leaflet as dl
 from dash import dcc, html
 
 from kmzb import reference
+from kmzb.i18n import category_label, fmt_int, source_label, status_label, translator
 
 from . import ids
-from .i18n import category_label, fmt_int, source_label, status_label, translator
 
 # points coloured by outcome (colour-blind safe: orange / blue / grey)
 OUTCOME_COLORS = {"pending": "#e66101", "confirmed": "#2c7bb6", "unconfirmed": "#7f7f7f"}
@@ -84,7 +84,7 @@ def _when(ts: str | None) -> str:
 
 
 def detail_view(d: dict | None, lang: str, gmina_label: str | None = None) -> list:
-    """A report's details (from kmzb.police.report_detail) as components."""
+    """A report's details (from kmzb.query.police.report_detail) as components."""
     _ = translator(lang)
     if d is None:
         return [html.P(_("Report not found."), className="text-muted")]
@@ -183,10 +183,3 @@ def placeholders() -> list:
         dag.AgGrid(id=ids.POLICE_UNITS), dbc.Button(id=ids.POLICE_DOWNLOAD_BTN),
         dcc.Download(id=ids.POLICE_DOWNLOAD),
     ]
-
-
-def validation_layout():
-    """Every component id any page may hold: the public layout plus the police placeholders."""
-    from .layout import serve_layout
-
-    return html.Div([serve_layout(), *placeholders()])

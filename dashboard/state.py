@@ -11,7 +11,10 @@ from datetime import date, timedelta
 from urllib.parse import parse_qs, urlencode
 
 from kmzb import reference
-from kmzb.filters import (
+from kmzb.query.bounds import (
+    MAX_SEARCH,  # characters: a real state is far shorter (27 category codes: < 1,000)
+)
+from kmzb.query.filters import (
     LEVELS,
     BadInput,
     Filters,
@@ -19,7 +22,6 @@ from kmzb.filters import (
     parse_date,
     parse_teryt,
 )
-from kmzb.limits import MAX_SEARCH  # characters: a real state is far shorter (27 category codes: < 1,000)
 
 METRICS = ("reports", "per10k", "rate")
 PRESETS = ("7d", "30d", "90d", "ytd", "last_year", "all", "custom")
@@ -68,7 +70,7 @@ MAX_FIELDS = 64  # parameters in a query string (a real one has at most 12)
 def from_query(search: str | None) -> ViewState:
     if not isinstance(search, str) or len(search) > MAX_SEARCH:
         # a hand-made callback request can send any JSON value; a huge one is not even parsed
-        # (the server refuses such a callback with a message first: kmzb.limits)
+        # (the server refuses such a callback with a message first: web.limits)
         search = ""
     try:
         q = parse_qs(search.lstrip("?"), keep_blank_values=False, max_num_fields=MAX_FIELDS)

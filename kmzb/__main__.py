@@ -8,7 +8,7 @@ import sys
 from datetime import date
 from pathlib import Path
 
-from .config import get_settings
+from kmzb.config import get_settings
 
 
 def _err(msg: str) -> None:
@@ -16,8 +16,8 @@ def _err(msg: str) -> None:
 
 
 def cmd_ingest(args) -> int:
-    from .ingest import run_ingest
-    from .store import IngestLocked, StoreError
+    from kmzb.ingest.run import run_ingest
+    from kmzb.store import IngestLocked, StoreError
 
     settings = get_settings()
     missing = [p for p in args.files if not Path(p).exists()]
@@ -55,8 +55,8 @@ def cmd_ingest(args) -> int:
 
 
 def cmd_demo(args) -> int:
-    from . import demo
-    from .ingest import run_ingest
+    from kmzb import demo
+    from kmzb.ingest.run import run_ingest
 
     settings = get_settings()
     out_dir = Path(args.out) if args.out else settings.data_dir / "demo"
@@ -68,7 +68,7 @@ def cmd_demo(args) -> int:
         for p in paths:
             print(p)
         return 0
-    from .store import IngestLocked, StoreError
+    from kmzb.store import IngestLocked, StoreError
 
     try:
         result = run_ingest(settings, paths, force=True, log=_err)
@@ -85,8 +85,8 @@ def cmd_demo(args) -> int:
 
 def cmd_info(args) -> int:
 
-    from .ingest import recent_runs
-    from .store import Store
+    from kmzb.ingest.run import recent_runs
+    from kmzb.store import Store
 
     settings = get_settings()
     store = Store(settings.store_dir)
@@ -96,8 +96,8 @@ def cmd_info(args) -> int:
         info["data_version"] = None
         info["message"] = "no data loaded yet: run `python -m kmzb demo` or `python -m kmzb ingest FILE`"
     else:
-        from . import queries
-        from .store import StoreError
+        from kmzb.query import queries
+        from kmzb.store import StoreError
 
         try:  # what a reader would serve: the current snapshot, or the newest readable older one
             served, _con = store.served()
@@ -148,7 +148,7 @@ def cmd_info(args) -> int:
 
 
 def cmd_geo(args) -> int:
-    from .geo import ensure_map_assets
+    from kmzb.geo import ensure_map_assets
 
     manifest = ensure_map_assets(get_settings())
     print(json.dumps(manifest, ensure_ascii=False, indent=2))
@@ -178,7 +178,7 @@ def main(argv=None) -> int:
     pn.set_defaults(fn=cmd_info)
     pg = sub.add_parser("geo", help="build the map's simplified boundary files")
     pg.set_defaults(fn=cmd_geo)
-    from .users import add_cli as add_users_cli
+    from kmzb.accounts.users import add_cli as add_users_cli
 
     add_users_cli(sub)  # python -m kmzb users {add,remove,list}
     args = p.parse_args(argv)

@@ -22,7 +22,6 @@ import json
 import logging
 import os
 import shutil
-import stat
 import threading
 import uuid
 from contextlib import contextmanager
@@ -32,14 +31,13 @@ from pathlib import Path
 
 import duckdb
 
-from . import reference
+from kmzb import reference
+from kmzb.fsutil import PRIVATE_FILE, atomic_write, private_dir
 
 log = logging.getLogger(__name__)
 
 KEEP_SNAPSHOTS = 3
 SCHEMA_VERSION = "1"
-PRIVATE_FILE = 0o600
-PRIVATE_DIR = 0o700
 
 
 class StoreError(Exception):
@@ -62,34 +60,6 @@ def private_umask():
         yield
     finally:
         os.umask(old)
-
-
-def private_dir(path: Path) -> Path:
-    """`path` as a directory only its owner can enter (created 0700; an existing one that others
-    could read, e.g. from an older version, is tightened)."""
-    path.mkdir(parents=True, exist_ok=True, mode=PRIVATE_DIR)
-    mode = stat.S_IMODE(path.stat().st_mode)
-    if mode & 0o077:
-        os.chmod(path, mode & PRIVATE_DIR)
-    return path
-
-
-def write_private(path: Path, data: str | bytes) -> Path:
-    """Write `path` atomically, readable by its owner only from the start: a temporary file created
-    0600 beside it, synced, then renamed over it."""
-    tmp = path.with_name(f".{path.name}.tmp")  # one writer per path: the store lock, or a run of its own
-    tmp.unlink(missing_ok=True)
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data.encode("utf-8") if isinstance(data, str) else data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return path
 
 
 def _enum(values) -> str:
@@ -363,7 +333,7 @@ class Store:
         with open(tmp, "rb") as f:
             os.fsync(f.fileno())
         os.replace(tmp, final)
-        write_private(self.current_file, final.name + "\n")
+        atomic_write(self.current_file, final.name + "\n")
         dfd = os.open(self.dir, os.O_RDONLY)
         try:
             os.fsync(dfd)

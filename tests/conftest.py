@@ -91,7 +91,7 @@ def demo_store(tmp_path_factory, name: str, *, days=60, scale=0.02, deltas=5):
     """A real store built in a temporary directory by the demo generator and the real ingest
     (deterministic: fixed seed and end date). Returns its settings."""
     from kmzb import demo
-    from kmzb.ingest import run_ingest
+    from kmzb.ingest.run import run_ingest
 
     data = tmp_path_factory.mktemp(name) / "data"
     settings = get_settings(data_dir=data, geo_dir=GEO_DIR)
@@ -105,7 +105,7 @@ POLICE_PASSWORD = "correct horse battery"
 
 def police_demo_store(tmp_path_factory, name: str):
     """A demo store with one police user, `anna`, whose password is POLICE_PASSWORD."""
-    from kmzb.users import UserStore, users_path
+    from kmzb.accounts.users import UserStore, users_path
 
     settings = demo_store(tmp_path_factory, name)
     UserStore(users_path(settings.data_dir)).add("anna", POLICE_PASSWORD, "police")

@@ -7,7 +7,7 @@ import io
 import pandas as pd
 import pytest
 
-from kmzb.ingest import run_ingest
+from kmzb.ingest.run import run_ingest
 
 from .conftest import GDANSK, KRAKOW, WROCLAW, row, write_extract
 

@@ -13,9 +13,9 @@ import sys
 import pytest
 from argon2 import PasswordHasher
 
-from kmzb.auth import LoginThrottle, audience, load_secret_key, safe_next
+from kmzb.accounts.users import UserError, UserStore, users_path
 from kmzb.config import PROJECT_ROOT
-from kmzb.users import UserError, UserStore, users_path
+from web.auth import LoginThrottle, audience, load_secret_key, safe_next
 
 PASSWORD = "correct horse battery"
 
@@ -59,7 +59,7 @@ def test_cli_add_list_remove(tmp_path):
     assert [u["name"] for u in listed] == ["anna.kowalska", "jan"]
     assert all(set(u) == {"name", "role", "created"} for u in listed)
 
-    from kmzb.authstate import Sessions, auth_state_path
+    from kmzb.accounts.authstate import Sessions, auth_state_path
 
     sid = Sessions(auth_state_path(data)).open("jan", 3600)  # jan is logged in somewhere
     r = cli(data, "remove", "jan")
@@ -283,7 +283,7 @@ def test_throttle_running_checks_count_and_a_success_gives_its_place_back():
 
 
 def test_address_keys():
-    from kmzb.auth import address_key
+    from web.auth import address_key
 
     assert address_key("192.0.2.7") == "ip:192.0.2.7"
     assert address_key("::ffff:192.0.2.7") == "ip:192.0.2.7"
@@ -354,7 +354,7 @@ def test_audience(app):
     assert audience() == "public"  # no request
     from flask_login import login_user
 
-    from kmzb.auth import AuthUser
+    from web.auth import AuthUser
 
     with app.server.test_request_context("/"):
         assert audience() == "public"
@@ -402,7 +402,7 @@ def test_sessions_and_failed_logins_are_shared_by_workers(settings):
 
 
 def test_sessions_expire():
-    from kmzb.authstate import Sessions
+    from kmzb.accounts.authstate import Sessions
 
     now = [1000.0]
     s = Sessions(None, clock=lambda: now[0])

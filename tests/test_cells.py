@@ -1,4 +1,4 @@
-"""The counts built from pre-grouped cells (kmzb.cells via kmzb.queries) equal a report-level
+"""The counts built from pre-grouped cells (kmzb.query.cells via kmzb.query.queries) equal a report-level
 SQL oracle, written independently here, that applies the filters and the public rules row by row,
 on a real demo store, for many filters."""
 
@@ -13,10 +13,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from kmzb import queries, reference
+from kmzb import reference
 from kmzb.config import PROJECT_ROOT
-from kmzb.filters import BadInput, Filters
-from kmzb.gateway import DataGateway
+from kmzb.query import queries
+from kmzb.query.filters import BadInput, Filters
+from kmzb.query.gateway import DataGateway
 
 from .conftest import DEMO_END, demo_store
 

@@ -28,7 +28,7 @@ import duckdb
 import pytest
 
 from kmzb.config import PROJECT_ROOT, get_settings
-from kmzb.ingest import run_ingest
+from kmzb.ingest.run import run_ingest
 
 from .conftest import GDANSK, HEADER, KRAKOW, WROCLAW, row, write_extract, xy
 

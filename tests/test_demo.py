@@ -490,7 +490,7 @@ def test_opis_texts(year):
 
 
 def test_extract_reader_agrees(small, lookup):
-    extract = pytest.importorskip("kmzb.extract")
+    extract = pytest.importorskip("kmzb.ingest.extract")
     for f in small.files:
         ex = extract.read_extract(f.path, lookup)
         assert ex.encoding == f.encoding

@@ -36,7 +36,7 @@ WINDOWS = ((DEMO_END - timedelta(days=89), DEMO_END), (None, None))
 def env(tmp_path_factory):
     import os
 
-    from kmzb.users import UserStore, users_path
+    from kmzb.accounts.users import UserStore, users_path
 
     settings = demo_store(tmp_path_factory, "disclosure", days=240, scale=0.05, deltas=3)
     UserStore(users_path(settings.data_dir)).add("anna", POLICE_PASSWORD, "police")

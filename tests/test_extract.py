@@ -6,8 +6,8 @@ import gzip
 
 import pytest
 
-from kmzb import extract as E
-from kmzb.extract import ExtractError, read_extract
+from kmzb.ingest import extract as E
+from kmzb.ingest.extract import ExtractError, read_extract
 
 from .conftest import BERLIN, GDANSK, WROCLAW, row, write_extract
 

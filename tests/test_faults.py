@@ -24,7 +24,7 @@ import requests
 
 from kmzb import demo
 from kmzb.config import PROJECT_ROOT
-from kmzb.ingest import run_ingest
+from kmzb.ingest.run import run_ingest
 from kmzb.store import Store, StoreError
 
 from .conftest import GDANSK, GEO_DIR, row, write_extract

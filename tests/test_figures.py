@@ -1,4 +1,4 @@
-"""Figures (dashboard.figures): small hand-made frames in the shapes of kmzb.queries."""
+"""Figures (dashboard.figures): small hand-made frames in the shapes of kmzb.query.queries."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ import plotly.io as pio
 import pytest
 
 from dashboard import figures as _F
-from dashboard.i18n import t, translator
 from kmzb import reference
+from kmzb.i18n import t, translator
 from kmzb.stats import wilson
 
 FIGURES = ("confirmation_by_category", "timeline", "ranked_districts", "verification_speed", "week_heatmap")

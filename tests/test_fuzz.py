@@ -34,8 +34,8 @@ from hypothesis import strategies as st
 
 from kmzb import demo, reference
 from kmzb.config import get_settings
-from kmzb.extract import ExtractError, read_extract
-from kmzb.ingest import run_ingest
+from kmzb.ingest.extract import ExtractError, read_extract
+from kmzb.ingest.run import run_ingest
 
 from .conftest import (
     DEMO_END,
@@ -450,7 +450,7 @@ def test_dash_well_formed_posts_with_garbage_values(app_ctx, dash_callbacks, dat
                "changedPropIds": changed}
     r = client.post("/_dash-update-component", json=payload)
     body = r.get_data(as_text=True)
-    if r.status_code == 400:  # a text value over its length limit (kmzb.limits), refused with a message
+    if r.status_code == 400:  # a text value over its length limit (web.limits), refused with a message
         assert "is too long" in r.get_json()["error"], body[:300]
     else:
         assert r.status_code in (200, 204), (cb["output"][:80], r.status_code, body[:300])

@@ -1,4 +1,4 @@
-"""Catalogues and locale formatting (dashboard.i18n)."""
+"""Catalogues and locale formatting (kmzb.i18n)."""
 
 from __future__ import annotations
 
@@ -7,14 +7,14 @@ import math
 import re
 import string
 from datetime import date, datetime
-from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dashboard import i18n
-from dashboard.i18n import (
+from kmzb import i18n, reference
+from kmzb.config import PROJECT_ROOT
+from kmzb.i18n import (
     category_label,
     day_label,
     fmt_date,
@@ -32,9 +32,6 @@ from dashboard.i18n import (
     time_label,
     translator,
 )
-from kmzb import reference
-
-DASHBOARD = Path(i18n.__file__).resolve().parent
 
 # the layout's strings (the lead's list): all must be in the catalogues
 UI_STRINGS = [
@@ -62,8 +59,8 @@ SAME_IN_POLISH = {"Status", "TERYT", "Powiat", "Gmina"}
 def _code_msgids() -> set[str]:
     """String literals passed to _(...) or t(lang, ...) in the dashboard's figure and i18n code."""
     found = set()
-    for name in ("figures.py", "i18n.py"):
-        src = (DASHBOARD / name).read_text(encoding="utf-8")
+    for path in (PROJECT_ROOT / "dashboard" / "figures.py", PROJECT_ROOT / "kmzb" / "i18n.py"):
+        src = path.read_text(encoding="utf-8")
         found |= set(re.findall(r'\b_\("((?:[^"\\]|\\.)+)"\)', src))
         found |= set(re.findall(r'\bt\(\s*lang,\s*"((?:[^"\\]|\\.)+)"', src))
     return found
@@ -238,7 +235,7 @@ def test_outcome_and_source_labels():
        lang=st.sampled_from(["pl", "en"]), digits=st.integers(min_value=0, max_value=3))
 def test_fast_number_formatting_equals_babel(x, lang, digits):
     """The fast formatter behind fmt_int / fmt_dec / fmt_pct gives exactly Babel's CLDR output."""
-    from dashboard.i18n import _locale, fast_number
+    from kmzb.i18n import _locale, fast_number
 
     def babel(pattern) -> str:  # the locale's standard pattern with exactly `digits` fraction digits
         p = copy.copy(pattern)

@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 from kmzb.config import PROJECT_ROOT
-from kmzb.ingest import run_ingest
+from kmzb.ingest.run import run_ingest
 from kmzb.store import Store
 
 from .conftest import GDANSK, KRAKOW, WROCLAW, row, write_extract
@@ -185,8 +185,8 @@ def test_verification_statistics_count_only_reports_created_while_watched(settin
     first extract's date on are judged (and the median time to verification likewise)."""
     from datetime import date
 
-    from kmzb import queries
-    from kmzb.filters import Filters
+    from kmzb.query import queries
+    from kmzb.query.filters import Filters
 
     full = write_extract(tmp_path / "kmzb_full_20240510.csv", [
         row(1, status="Nowe", created="2024-05-01 09:00:00"),                                      # A: slow

@@ -25,8 +25,8 @@ from pathlib import Path
 import pytest
 import requests
 
+from kmzb.accounts.users import UserStore, users_path
 from kmzb.config import PROJECT_ROOT
-from kmzb.users import UserStore, users_path
 
 PASSWORD = "correct horse battery"
 WRONG = "wrong password 123"

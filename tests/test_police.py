@@ -14,9 +14,9 @@ from flask_login import login_user
 
 from callbacks import police as cb
 from dashboard import ids
-from kmzb import police
-from kmzb.auth import AuthUser
-from kmzb.filters import Filters, make_filters
+from kmzb.query import police
+from kmzb.query.filters import Filters, make_filters
+from web.auth import AuthUser
 
 from .conftest import DEMO_END as END
 from .conftest import POLICE_PASSWORD as PASSWORD

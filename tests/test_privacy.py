@@ -1,5 +1,5 @@
 """Public safeguards enforced on the server: no descriptions, no report-level rows, hidden
-categories in no free-form aggregate (only in the fixed table of kmzb.sensitive, tested in
+categories in no free-form aggregate (only in the fixed table of kmzb.query.sensitive, tested in
 tests/test_disclosure.py), confirmed-only categories counted only once confirmed — in the API, the
 page and every callback output."""
 
@@ -12,7 +12,7 @@ import plotly.io as pio
 import pytest
 
 from callbacks import views
-from kmzb.ingest import run_ingest
+from kmzb.ingest.run import run_ingest
 
 from .conftest import GDANSK, WROCLAW, row, write_extract
 

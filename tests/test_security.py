@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from kmzb.ingest import run_ingest
+from kmzb.ingest.run import run_ingest
 
 from .conftest import row, write_extract
 

@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from . import reference
+from kmzb import reference
 
 __all__ = [
     "BAD_ROW_KINDS", "COLUMNS", "BadRow", "ExtractInfo", "DemoSet",

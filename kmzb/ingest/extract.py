@@ -21,7 +21,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
-from . import reference
+from kmzb import reference
 
 REQUIRED = ("OBJECTID", "Typ", "Status", "Data_utworzenia", "Data_modyfikacji", "X", "Y")
 OPTIONAL = ("Data_zdarzenia", "Dni_tygodnia", "Pora_dnia", "TERYT", "Jednostka", "Zrodlo", "Opis")

@@ -6,14 +6,23 @@ import json
 import logging
 
 import pandas as pd
-from flask import Blueprint, Response, current_app, jsonify, request
+from flask import Blueprint, Response, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from .filters import FORMATS, INTERVALS, LEVELS, BadInput, parse_choice, parse_filters
-from . import limits, sensitive
-from .gateway import request_audience
-from .queries import PUBLIC
-from .store import NoDataError, StoreError
+from kmzb.query import sensitive
+from kmzb.query.bounds import bounded_timeseries
+from kmzb.query.filters import (
+    FORMATS,
+    INTERVALS,
+    LEVELS,
+    BadInput,
+    parse_choice,
+    parse_filters,
+)
+from kmzb.query.queries import PUBLIC
+from kmzb.store import NoDataError, StoreError
+from web.context import audience as request_audience
+from web.context import gateway
 
 log = logging.getLogger(__name__)
 
@@ -37,10 +46,6 @@ SENSITIVE_TABLE_NOTE = ("Fixed table: powiat x complete quarter x sensitive cate
 SENSITIVE_NOTE = ("Counts leave out the sensitive categories ({codes}): for the public they are published only "
                   "per powiat and complete quarter, with counts of 1-4 shown as '<5', at /api/v1/sensitive.")
 MAX_QUERY = 4096
-
-
-def gateway():
-    return current_app.extensions["kmzb_gateway"]
 
 
 def _bad(message: str, status: int = 400):
@@ -152,8 +157,8 @@ def create_api() -> Blueprint:
         interval = parse_choice("interval", request.args.get("interval"), INTERVALS, "month")
         fmt = parse_choice("format", request.args.get("format"), FORMATS, "json")
         f = _free_form_filters()
-        # cut to the data's own days; a daily series over more than limits.MAX_DAY_SPAN days: 400
-        df, bounds = limits.bounded_timeseries(gateway(), f, interval, request_audience())
+        # cut to the data's own days; a daily series over more than MAX_DAY_SPAN days: 400
+        df, bounds = bounded_timeseries(gateway(), f, interval, request_audience())
         return _respond(df, fmt, f"timeseries_{interval}",
                         {"interval": interval, "filters": _fq(f), **bounds, **_public_note()})
 
@@ -164,7 +169,7 @@ def create_api() -> Blueprint:
 
     @bp.get("/sensitive")
     def sensitive_table():
-        """The one fixed table of the hidden categories: powiat x complete quarter (kmzb.sensitive)."""
+        """The one fixed table of the hidden categories: powiat x complete quarter (kmzb.query.sensitive)."""
         _check_params("sensitive")
         fmt = parse_choice("format", request.args.get("format"), FORMATS, "json")
         f = parse_filters(request.args)

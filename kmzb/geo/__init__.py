@@ -29,9 +29,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import os
 import re
-import tempfile
 import threading
 from functools import lru_cache
 from pathlib import Path
@@ -39,6 +37,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+
+from kmzb.fsutil import PUBLIC_FILE, atomic_write
 
 GMINAS_FILE = "gminas.geojson"
 POWIAT_POP_FILE = "population.csv"
@@ -530,21 +530,6 @@ def _fingerprint(geo_dir: Path) -> str:
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:16]
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
-
-
 def _read_manifest(out_dir: Path) -> dict | None:
     try:
         return json.loads((out_dir / MANIFEST).read_text(encoding="utf-8"))
@@ -859,12 +844,12 @@ def build_map_assets(geo_dir: str | Path, out_dir: str | Path) -> dict:
             name = f"{level}.{hashlib.sha256(data).hexdigest()[:8]}.geojson"
             path = out_dir / name
             if not (path.is_file() and path.stat().st_size == len(data) and path.read_bytes() == data):
-                _write_atomic(path, data)
+                atomic_write(path, data, PUBLIC_FILE)
             manifest[level] = name
         manifest["bounds"] = bounds
         manifest["fingerprint"] = fingerprint
         manifest["tolerance_m"] = tol
-        _write_atomic(out_dir / MANIFEST, json.dumps(manifest, indent=1).encode("utf-8"))
+        atomic_write(out_dir / MANIFEST, json.dumps(manifest, indent=1).encode("utf-8"), PUBLIC_FILE)
         # drop layer files of earlier builds
         keep = {manifest[lv] for lv in LEVELS}
         for old in out_dir.iterdir():

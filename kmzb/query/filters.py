@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
-from . import reference
+from kmzb import reference
 
 LEVELS = ("voivodeship", "powiat", "gmina")
 LEVEL_DIGITS = {"voivodeship": 2, "powiat": 4, "gmina": 7}

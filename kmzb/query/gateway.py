@@ -7,36 +7,31 @@ arguments: new data invalidates by version, never by time.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import logging
 from functools import lru_cache
+from pathlib import Path
 from typing import Callable
 
 import numpy as np
 import pandas as pd
 
-from . import queries
-from .config import Settings
-from .filters import Filters
-from .geo import districts as geo_districts
-from .queries import PUBLIC
-from .store import Store
+from kmzb.config import PROJECT_ROOT, Settings
+from kmzb.geo import districts as geo_districts
+from kmzb.query import queries
+from kmzb.query.filters import Filters
+from kmzb.query.queries import PUBLIC
+from kmzb.store import Store
 
 log = logging.getLogger(__name__)
 
 
-@lru_cache(maxsize=1)
-def code_version() -> str:
-    """A fingerprint of the code that computes cached values: a deploy with changed queries,
-    disclosure rules, statistics, figures, reference tables or catalogues never serves entries
-    computed by the old code (with Redis, entries outlive a deploy). Every Python file of the
-    three packages counts (a list of chosen files missed the suppression rules), plus the
-    reference CSVs and the translation catalogues; names count too, so a file added or removed
-    changes it."""
-    from pathlib import Path
-
-    root = Path(__file__).resolve().parent.parent
-    files = sorted({p for pkg in ("kmzb", "dashboard", "callbacks") for pattern in ("*.py", "*.csv", "*.po", "*.mo")
+def fingerprint(root: Path) -> str:
+    """A fingerprint of the code under `root` that computes cached values: every Python file of the
+    four packages (a list of chosen files once missed the suppression rules), the reference CSVs
+    and the translation catalogues; names count too, so a file added or removed changes it."""
+    files = sorted({p for pkg in ("kmzb", "dashboard", "callbacks", "web") for pattern in ("*.py", "*.csv", "*.po", "*.mo")
                     for p in (root / pkg).rglob(pattern) if "__pycache__" not in p.parts})
     h = hashlib.sha1()
     for p in files:
@@ -44,16 +39,12 @@ def code_version() -> str:
     return h.hexdigest()[:10]
 
 
-def request_audience() -> str:
-    """'police' for a logged-in police user of this request, else 'public' (the default)."""
-    try:
-        from .auth import audience
-    except ImportError:
-        return PUBLIC
-    try:
-        return audience()
-    except Exception:  # no request, no login manager: the safe answer
-        return PUBLIC
+@lru_cache(maxsize=1)
+def code_version() -> str:
+    """This deploy's fingerprint (cache keys carry it): a deploy with changed queries, disclosure
+    rules, statistics, figures, reference tables or catalogues never serves entries computed by the
+    old code (with Redis, entries outlive a deploy)."""
+    return fingerprint(PROJECT_ROOT)
 
 
 def _copy(value):
@@ -61,40 +52,44 @@ def _copy(value):
     return value.copy() if isinstance(value, pd.DataFrame) else value
 
 
-def _request_memo() -> dict | None:
-    """A dict living as long as the current request (None outside one)."""
-    try:
-        from flask import g, has_request_context
-    except ImportError:
-        return None
-    if not has_request_context():
-        return None
-    memo = g.get("_kmzb_memo")
-    if memo is None:
-        memo = g._kmzb_memo = {}
-    return memo
+class _Static:
+    """What a gateway reads once per process and never changes (geometry, district tables): shared
+    by every request's scoped gateway."""
 
-
-def _per_request(key: str, fn: Callable):
-    """fn(), computed once per request under `key` (every time outside a request)."""
-    local = _request_memo()
-    if local is None:
-        return fn()
-    if key not in local:
-        local[key] = fn()
-    return local[key]
+    def __init__(self):
+        self.manifest: dict | None = None
+        self.bboxes: dict | None = None
+        self.labels: dict | None = None
+        self.tables: dict[str, pd.DataFrame] = {}
+        self.enums: tuple[str, tuple] | None = None  # (data version, enum values)
 
 
 class DataGateway:
+    """The data functions of the served snapshot. A request works on `scoped(memo)`: a view of the
+    same gateway whose `memo` dict (owned by the caller, e.g. the web layer's per-request storage)
+    pins one snapshot and computes each aggregate once for the request. Outside a scope nothing
+    is kept between calls but the shared cache."""
+
     def __init__(self, settings: Settings, cache=None):
         self.settings = settings
         self.store = Store(settings.store_dir, threads=settings.duckdb_threads)
         self.cache = cache
-        self._manifest: dict | None = None
-        self._bboxes: dict | None = None
-        self._labels: dict | None = None
-        self._tables: dict[str, pd.DataFrame] = {}
-        self._enums: tuple[str, tuple] | None = None  # (data version, enum values)
+        self.memo: dict | None = None
+        self._static = _Static()
+
+    def scoped(self, memo: dict) -> "DataGateway":
+        """This gateway bound to a caller's memo dict (one per request)."""
+        view = copy.copy(self)
+        view.memo = memo
+        return view
+
+    def _per_request(self, key: str, fn: Callable):
+        """fn(), computed once per scope under `key` (every time outside one)."""
+        if self.memo is None:
+            return fn()
+        if key not in self.memo:
+            self.memo[key] = fn()
+        return self.memo[key]
 
     # ------------------------------------------------------------------ plumbing
     def version(self) -> str:
@@ -103,14 +98,14 @@ class DataGateway:
     def cursor(self):
         """(cursor, data version); within a request, always the same snapshot: every part of one
         response comes from one version even if an ingest publishes meanwhile."""
-        return _per_request("_cursor", self.store.cursor)
+        return self._per_request("_cursor", self.store.cursor)
 
     def enums(self) -> tuple:
         """The snapshot's (category, status) ENUM values, read once per data version."""
         cur, version = self.cursor()
-        held = self._enums
+        held = self._static.enums
         if held is None or held[0] != version:
-            held = self._enums = (version, queries.enums(cur))
+            held = self._static.enums = (version, queries.enums(cur))
         return held[1]
 
     def _memo(self, name: str, args: tuple, fn: Callable):
@@ -118,7 +113,7 @@ class DataGateway:
         the shared cache (keyed by data version and code fingerprint)."""
         cur, version = self.cursor()
         raw = f"{name}|{version}|{code_version()}|" + "|".join(a.key() if isinstance(a, Filters) else str(a) for a in args)
-        return _copy(_per_request(raw, lambda: self._shared(raw, fn, cur)))
+        return _copy(self._per_request(raw, lambda: self._shared(raw, fn, cur)))
 
     def _shared(self, raw: str, fn: Callable, cur):
         if self.cache is None:
@@ -144,11 +139,11 @@ class DataGateway:
 
     def districts_table(self, level: str) -> pd.DataFrame:
         """The districts of a level (static geometry: read once per process; callers never change it)."""
-        table = self._tables.get(level)
+        table = self._static.tables.get(level)
         if table is None:
             table = geo_districts(self.settings.geo_dir, level)
             table["code"] = table["teryt"].astype("int64")
-            self._tables[level] = table
+            self._static.tables[level] = table
         return table
 
     # ------------------------------------------------------------------ data functions
@@ -157,7 +152,7 @@ class DataGateway:
         request (districts of any level, categories, totals, top categories). Kept for the request
         only: the derived counts are what the shared cache holds."""
         cur, version = self.cursor()
-        return _per_request(f"cells|{version}|{f.key()}", lambda: queries.gmina_cells(cur, f, self.enums()))
+        return self._per_request(f"cells|{version}|{f.key()}", lambda: queries.gmina_cells(cur, f, self.enums()))
 
     def districts(self, f: Filters, level: str, audience: str = PUBLIC) -> pd.DataFrame:
         table = self.districts_table(level)
@@ -183,10 +178,10 @@ class DataGateway:
 
     def sensitive(self, teryt: str | None = None, categories: tuple[str, ...] = (), date_from=None,
                   date_to=None) -> pd.DataFrame:
-        """Rows of the one fixed public table of the hidden categories (kmzb.sensitive)."""
+        """Rows of the one fixed public table of the hidden categories (kmzb.query.sensitive)."""
         from datetime import date
 
-        from . import sensitive
+        from kmzb.query import sensitive
 
         def build(cur):
             lo, hi = queries.date_range(cur)
@@ -238,11 +233,11 @@ class DataGateway:
 
     # ------------------------------------------------------------------ map geometry (static files)
     def map_manifest(self) -> dict:
-        if self._manifest is None:
-            from .geo import ensure_map_assets
+        if self._static.manifest is None:
+            from kmzb.geo import ensure_map_assets
 
-            self._manifest = ensure_map_assets(self.settings)
-        return self._manifest
+            self._static.manifest = ensure_map_assets(self.settings)
+        return self._static.manifest
 
     def map_url(self, level: str) -> str:
         return "/geo/" + self.map_manifest()[level]
@@ -252,7 +247,7 @@ class DataGateway:
         manifest = self.map_manifest()
         if not teryt:
             return manifest["bounds"]
-        if self._bboxes is None:
+        if self._static.bboxes is None:
             import json
 
             boxes = {}
@@ -260,21 +255,21 @@ class DataGateway:
                 data = json.loads((self.settings.assets_geo_dir / manifest[level]).read_text(encoding="utf-8"))
                 for feat in data["features"]:
                     boxes[feat["properties"]["teryt"]] = feat["properties"]["bbox"]
-            self._bboxes = boxes
-        b = self._bboxes.get(teryt)
+            self._static.bboxes = boxes
+        b = self._static.bboxes.get(teryt)
         if b is None:
             return manifest["bounds"]
         return [[b[1], b[0]], [b[3], b[2]]]
 
     def labels(self) -> dict[str, str]:
         """teryt -> label of every district (static geometry: built once per process)."""
-        if self._labels is None:
+        if self._static.labels is None:
             labels = {}
             for lvl in ("voivodeship", "powiat", "gmina"):
                 table = self.districts_table(lvl)
                 labels.update(zip(table["teryt"], table["label"]))
-            self._labels = labels
-        return self._labels
+            self._static.labels = labels
+        return self._static.labels
 
     def regions(self) -> dict[str, list[tuple[str, str]]]:
         """Every district's (teryt, label), for the region picker."""
@@ -283,25 +278,25 @@ class DataGateway:
 
     # ------------------------------------------------------------------ police only (personal data)
     # Individual reports and the reporters' descriptions. Callers check
-    # kmzb.auth.audience() == "police" first; never expose these through the public API.
+    # web.auth.audience() == "police" first; never expose these through the public API.
     def police_points(self, f: Filters, limit: int = 50_000) -> dict:
-        from . import police
+        from kmzb.query import police
 
         return self._memo("police_points", (f, limit), lambda cur: police.points(cur, f, limit))
 
     def police_report(self, objectid: int) -> dict | None:
-        from . import police
+        from kmzb.query import police
 
         cur, _ = self.cursor()
         return police.report_detail(cur, objectid)  # not memoized: one row, and a description
 
     def police_units(self, f: Filters) -> pd.DataFrame:
-        from . import police
+        from kmzb.query import police
 
         return self._memo("police_units", (f,), lambda cur: police.unit_workload(cur, f))
 
     def police_rows(self, f: Filters, limit: int = 200_000) -> pd.DataFrame:
-        from . import police
+        from kmzb.query import police
 
         # report-level rows hold descriptions: never put them in a (possibly shared) cache
         cur, _ = self.cursor()

@@ -1,6 +1,6 @@
 """Login for the police view (flask-login): `GET/POST /login`, `POST /logout`, `audience()`.
 
-- Users and their argon2 hashes: kmzb.users (`$KMZB_DATA_DIR/users.json`).
+- Users and their argon2 hashes: kmzb.accounts.users (`$KMZB_DATA_DIR/users.json`).
 - The session is Flask's signed cookie: HttpOnly, SameSite=Lax, Secure when
   KMZB_COOKIE_SECURE=1 (set it whenever the site is served over HTTPS), 12 hours.
 - SECRET_KEY: env KMZB_SECRET_KEY, else a random key generated once into
@@ -13,12 +13,12 @@
   cacheable (public or max-age: the same for everybody).
 - Failed logins: at most 5 password checks for a user name and for an address (IPv6: its /64)
   in any 15 minutes; further attempts get HTTP 429 without a check until the oldest counted
-  one is 15 minutes old. Each attempt is reserved (kmzb.authstate, SQLite shared by every
+  one is 15 minutes old. Each attempt is reserved (kmzb.accounts.authstate, SQLite shared by every
   worker on the data directory) in one short transaction *before* its password is checked, so
   20 requests sent at once still get only 5 checks. A successful login gives its place back
   (the failures before it still count). Behind a reverse proxy, make `request.remote_addr` the client's
   address (werkzeug ProxyFix), or every client shares the proxy's counter.
-- Sessions: each login registers a random session id (kmzb.authstate); the cookie is valid
+- Sessions: each login registers a random session id (kmzb.accounts.authstate); the cookie is valid
   only while it is registered, so logout, or removing the user, ends it everywhere at once,
   including for a copied cookie.
 
@@ -52,8 +52,9 @@ from flask import (
 from flask.sessions import SecureCookieSessionInterface
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 
-from .authstate import LoginThrottle, Sessions, auth_state_path
-from .users import ROLES, UserStore, users_path
+from kmzb.accounts.authstate import LoginThrottle, Sessions, auth_state_path
+from kmzb.accounts.users import ROLES, UserStore, users_path
+from kmzb.fsutil import PRIVATE_FILE, atomic_write
 
 log = logging.getLogger(__name__)
 
@@ -139,19 +140,8 @@ def load_secret_key(data_dir: Path) -> str:
     key = secrets.token_hex(32)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".secret_key.{os.getpid()}.{secrets.token_hex(4)}.tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        try:
-            with os.fdopen(fd, "w", encoding="ascii") as fh:
-                fh.write(key + "\n")
-                fh.flush()
-                os.fsync(fh.fileno())
-            try:
-                os.link(tmp, path)  # create-if-absent, atomically: the first process wins
-            except FileExistsError:
-                key = path.read_text(encoding="ascii").strip()
-        finally:
-            tmp.unlink(missing_ok=True)
+        if not atomic_write(path, key + "\n", PRIVATE_FILE, exclusive=True):  # the first process wins
+            key = path.read_text(encoding="ascii").strip()
     except OSError as e:
         log.warning("cannot write %s (%s): using a temporary key; sessions end at restart "
                     "and are not shared between workers (set KMZB_SECRET_KEY)", path, e)
@@ -231,7 +221,7 @@ MESSAGE_PAGE = """<!doctype html>
 
 
 def _lang() -> str:
-    from dashboard.i18n import normalise_lang
+    from kmzb.i18n import normalise_lang
 
     return normalise_lang(request.values.get("lang"))
 
@@ -286,7 +276,7 @@ def private_responses(resp):
 
 def _login_page(lang: str, next_url: str, *, error: str | None = None, username: str = "", status: int = 200,
                 headers: dict | None = None):
-    from dashboard.i18n import translator
+    from kmzb.i18n import translator
 
     _ = translator(lang)
     other = "en" if lang == "pl" else "pl"
@@ -305,7 +295,7 @@ def _login_page(lang: str, next_url: str, *, error: str | None = None, username:
 
 
 def _too_many(lang: str, wait: float) -> str:
-    from dashboard.i18n import nt
+    from kmzb.i18n import nt
 
     minutes = max(1, math.ceil(wait / 60))
     return nt(lang, "Too many failed attempts; try again in {n} minute.",
@@ -320,7 +310,7 @@ def create_auth_blueprint(store: UserStore, throttle: LoginThrottle, sessions: S
 
     @bp.route("/login", methods=["GET", "POST"])
     def login():
-        from dashboard.i18n import translator
+        from kmzb.i18n import translator
 
         lang = _lang()
         _ = translator(lang)
@@ -361,7 +351,7 @@ def create_auth_blueprint(store: UserStore, throttle: LoginThrottle, sessions: S
 
     @bp.post("/logout")
     def logout():
-        from dashboard.i18n import translator
+        from kmzb.i18n import translator
 
         lang = _lang()
         next_url = safe_next(request.values.get("next"), lang)
@@ -395,7 +385,7 @@ def init_auth(server, settings) -> None:
         SESSION_COOKIE_SECURE=os.environ.get("KMZB_COOKIE_SECURE", "0").strip().lower() in ("1", "true", "yes", "on"),
         PERMANENT_SESSION_LIFETIME=timedelta(hours=SESSION_HOURS),
         # the cookie is written when the session changes (login, logout, a new CSRF token), not
-        # on every response: a login ends SESSION_HOURS after it began anyway (kmzb.authstate),
+        # on every response: a login ends SESSION_HOURS after it began anyway (kmzb.accounts.authstate),
         # and the session cookie never rides on the static files' cacheable responses
         SESSION_REFRESH_EACH_REQUEST=False,
         REMEMBER_COOKIE_HTTPONLY=True,

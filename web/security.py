@@ -11,8 +11,8 @@ from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_talisman import Talisman
 
-from . import limits
-from .config import Settings
+from kmzb.config import Settings
+from web import limits
 
 CALLBACK_ENDPOINT = "/_dash-update-component"  # Dash's one callback view (its endpoint is its path)
 
@@ -47,7 +47,7 @@ def _json_error(message: str, status: int):
 
 
 def request_cost() -> int:
-    """Units of the per-client budget this request costs (kmzb.limits: costly requests count more)."""
+    """Units of the per-client budget this request costs (web.limits: costly requests count more)."""
     if request.endpoint == CALLBACK_ENDPOINT:
         return limits.callback_cost(request.get_json(silent=True))
     if request.endpoint and request.endpoint.startswith("api_v1."):

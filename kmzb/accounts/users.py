@@ -26,6 +26,8 @@ from pathlib import Path
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
+from kmzb.fsutil import PRIVATE_FILE, atomic_write
+
 ROLES = ("police",)
 MIN_PASSWORD = 10
 MAX_PASSWORD = 1024
@@ -94,24 +96,7 @@ def _write(path: Path, users: dict[str, UserRecord]) -> None:
     data = {"version": 1, "users": [
         {"name": u.name, "role": u.role, "created": u.created, "password_hash": u.password_hash}
         for u in sorted(users.values(), key=lambda u: u.name)]}
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        os.fchmod(fd, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(data, fh, ensure_ascii=False, indent=2)
-            fh.write("\n")
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    dfd = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(dfd)
-    finally:
-        os.close(dfd)
+    atomic_write(path, json.dumps(data, ensure_ascii=False, indent=2) + "\n", PRIVATE_FILE, sync_dir=True)
 
 
 @contextmanager
@@ -204,7 +189,7 @@ def _read_password(args) -> str:
 
 
 def cmd_users(args) -> int:
-    from .config import get_settings
+    from kmzb.config import get_settings
 
     store = UserStore(users_path(get_settings().data_dir))
     try:
@@ -217,7 +202,7 @@ def cmd_users(args) -> int:
             print(f"added user '{rec.name}' (role {rec.role}) to {store.path}", file=sys.stderr)
         elif args.action == "remove":
             store.remove(args.name)
-            from .authstate import Sessions, auth_state_path
+            from kmzb.accounts.authstate import Sessions, auth_state_path
 
             ended = Sessions(auth_state_path(get_settings().data_dir)).close_user(args.name)
             print(f"removed user '{args.name}'" + (f"; ended {ended} open session(s)" if ended else ""),

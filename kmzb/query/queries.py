@@ -12,11 +12,11 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
-from . import cells as cells_mod
-from . import reference
-from .cells import Cells
-from .filters import LEVEL_DIGITS, BadInput, Filters
-from .stats import wilson
+from kmzb import reference
+from kmzb.query import cells as cells_mod
+from kmzb.query.cells import Cells
+from kmzb.query.filters import LEVEL_DIGITS, BadInput, Filters
+from kmzb.stats import wilson
 
 COUNTS = ("reports", "confirmed", "unconfirmed", "pending", "resolved")
 LEVEL_COLUMN = {"voivodeship": "voivodeship", "powiat": "powiat", "gmina": "gmina"}
@@ -49,7 +49,7 @@ def hidden_sql() -> str:
 
 def where(f: Filters, audience: str = PUBLIC) -> tuple[str, list]:
     """SQL filter for the filters; for the public, no hidden category (they are published only in
-    the fixed table of kmzb.sensitive) and `confirmed-only` categories only once confirmed."""
+    the fixed table of kmzb.query.sensitive) and `confirmed-only` categories only once confirmed."""
     if audience not in AUDIENCES:
         raise ValueError(f"unknown audience {audience!r}")
     w, params = filter_where(f)
@@ -205,7 +205,7 @@ def _category_base() -> tuple:
 
 def category_counts(cur, f: Filters, audience: str = PUBLIC, cells: Cells | None = None) -> pd.DataFrame:
     """One row per category of the filter (every category when none is chosen); for the public, no
-    row for a hidden category (they are published only in kmzb.sensitive's fixed table)."""
+    row for a hidden category (they are published only in kmzb.query.sensitive's fixed table)."""
     cells = gmina_cells(cur, f) if cells is None else cells
     code, label_pl, label_en, group, only = _category_base()
     hidden = set(_codes("hidden")) if audience == PUBLIC else set()

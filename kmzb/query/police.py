@@ -2,7 +2,7 @@
 
 INTERNAL ONLY. These read individual reports and the reporters' own words (table
 `descriptions`, personal data); nothing here may reach the public pages or the public API.
-The callers (callbacks.police) check `kmzb.auth.audience() == "police"` first.
+The callers (callbacks.police) check `web.auth.audience() == "police"` first.
 """
 
 from __future__ import annotations
@@ -11,9 +11,9 @@ import math
 
 import pandas as pd
 
-from .filters import Filters
-from .queries import judged_sql, speed_counts_sql
-from .queries import where as _where
+from kmzb.query.filters import Filters
+from kmzb.query.queries import judged_sql, speed_counts_sql
+from kmzb.query.queries import where as _where
 
 REPORT_COLUMNS = ["objectid", "created_at", "modified_at", "category", "status", "outcome", "gmina", "unit",
                   "source", "lon", "lat", "opis"]
@@ -24,7 +24,7 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def where(f: Filters) -> tuple[str, list]:
-    """kmzb.queries.where for the police: every report, no public visibility rules."""
+    """kmzb.query.queries.where for the police: every report, no public visibility rules."""
     try:
         return _where(f, "police")
     except TypeError:  # a where() without audiences: it has no public-only rules either
@@ -85,7 +85,7 @@ def unit_workload(cur, f: Filters) -> pd.DataFrame:
     reports, pending (backlog), the backlog's age in days (median and max, counted from
     creation to the newest modification in the data), and the shares read within 2 days
     and verified within 5 days over the reports that can be judged (as in
-    kmzb.queries.verification_speed: old enough and seen from their first status) with
+    kmzb.query.queries.verification_speed: old enough and seen from their first status) with
     their counts (read_2d_n, verified_5d_n). Units with the largest backlog first.
     """
     w, params = where(f)

@@ -2,13 +2,13 @@
 
 A filter change needs the same counts cut several ways (per district of a level, per category,
 the totals, the top category of each district). Instead of one scan of the reports per cut,
-kmzb.queries groups the filtered reports once into small cells — (gmina, category, status) ->
+kmzb.query.queries groups the filtered reports once into small cells — (gmina, category, status) ->
 count, or (day, category, outcome) -> count — and the functions here add them up.
 
 The public rules, decided on the cells exactly as a report-level query would:
 - `confirmed-only` categories count only once confirmed (other rows of them are dropped);
 - `hidden` categories never count in a public free-form aggregate (any level, period, region,
-  status, outcome or channel): they are published only in one fixed table (kmzb.sensitive,
+  status, outcome or channel): they are published only in one fixed table (kmzb.query.sensitive,
   powiat x quarter, small cells suppressed, no margins). Deciding "<5" cell by cell let an
   adversary subtract cells (parent minus children, sliding dates, outcome parts); leaving the
   hidden categories out of every free-form cut leaves nothing to subtract.
@@ -21,7 +21,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from . import reference
+from kmzb import reference
 
 PUBLIC, POLICE = "public", "police"
 OUTCOMES = ("confirmed", "unconfirmed", "pending")

@@ -2,7 +2,7 @@
 
 Statistical disclosure control for a flexible table builder. Every free-form public aggregate
 (any level, dates, region, category, status, outcome, channel; API, callbacks, CSV) leaves the
-hidden categories out entirely (kmzb.cells.visible, kmzb.queries.where). They are published
+hidden categories out entirely (kmzb.query.cells.visible, kmzb.query.queries.where). They are published
 only here, in one fixed table, as statistical offices publish sensitive counts:
 
 - fixed cells: powiat x calendar quarter x hidden category; only quarters that ended before the
@@ -24,9 +24,9 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from . import reference
-from .filters import BadInput
-from .stats import wilson
+from kmzb import reference
+from kmzb.query.filters import BadInput
+from kmzb.stats import wilson
 
 SMALL = 5  # counts 1..SMALL-1 are never published
 COLUMNS = ["teryt", "name", "population", "quarter", "quarter_start", "quarter_end", "category", "label_pl",

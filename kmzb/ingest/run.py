@@ -17,11 +17,12 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from . import reference
-from .config import Settings
-from .extract import Extract, ExtractError, list_extracts, read_extract
-from .geo import geo_index
-from .store import Store, private_dir, write_private
+from kmzb import reference
+from kmzb.config import Settings
+from kmzb.fsutil import atomic_write, private_dir
+from kmzb.geo import geo_index
+from kmzb.ingest.extract import Extract, ExtractError, list_extracts, read_extract
+from kmzb.store import Store
 
 GUARD_SHARE = 0.05
 
@@ -192,7 +193,7 @@ def apply_extract(con, ex: Extract, geo, *, force: bool, run_id: str, version: s
 
 def write_meta_stats(con) -> None:
     """Headline facts of the snapshot, stored once so that readers need not scan for them."""
-    from .queries import FIRST_FILE_DATE_SQL
+    from kmzb.query.queries import FIRST_FILE_DATE_SQL
 
     con.execute(f"""INSERT OR REPLACE INTO meta
         SELECT unnest(['reports', 'date_from', 'date_to', 'last_modified', 'last_ingest', 'history_from']),
@@ -209,7 +210,8 @@ def _write_rejects(path: Path, frames: list[pd.DataFrame]) -> Path | None:
     out = pd.concat(frames, ignore_index=True)
     first = ["file", "line", "objectid", "reason", "detail"]
     out = out[first + [c for c in out.columns if c not in first]]
-    return write_private(path, out.to_csv(index=False, sep=";"))  # it holds Opis: owner only
+    atomic_write(path, out.to_csv(index=False, sep=";"))  # it holds Opis: owner only
+    return path
 
 
 def run_ingest(settings: Settings, files: list[str | Path], *, force: bool = False, log=None) -> RunResult:
@@ -272,7 +274,7 @@ def run_ingest(settings: Settings, files: list[str | Path], *, force: bool = Fal
     rejects_path = _write_rejects(run_dir / "rejects.csv", reject_frames)
     result = RunResult(run_id=run_id, files=results, reports=int(reports), version=version,
                        published=published, report_path=run_dir / "report.json", rejects_path=rejects_path)
-    write_private(result.report_path, json.dumps(result.to_json(), ensure_ascii=False, indent=2, default=str))
+    atomic_write(result.report_path, json.dumps(result.to_json(), ensure_ascii=False, indent=2, default=str))
     return result
 
 

@@ -1,0 +1,1 @@
+"""Reading nightly extracts (extract) and applying them to the store (run)."""
