@@ -137,6 +137,7 @@ def main(argv=None) -> int:
 
     # the API request, step by step (as web.api.districts does it)
     from app import create_app
+    from kmzb.query import columns
     from web import api as kapi
 
     app = create_app(get_settings())
@@ -147,7 +148,7 @@ def main(argv=None) -> int:
         for sname in ("90d_2cat", "all_2cat"):
             f = scenarios[sname]
             df = agw.districts(f, "gmina")
-            cols = [c for c in getattr(kapi, "DISTRICT_COLUMNS", df.columns) if c in df.columns]
+            cols = [c for c in columns.DISTRICT if c in df.columns]
             df = df[cols]
             url = "/api/v1/districts?level=gmina&" + "&".join(f"{k}={v}" for k, v in f.to_query())
             steps[sname] = {

@@ -7,7 +7,7 @@ from dash import Input, Output, State, dcc, no_update
 
 from dashboard import ids
 from dashboard.state import from_query, map_scope
-from web.api import TABLE_COLUMNS
+from kmzb.query import columns
 
 from .views import view_filters
 
@@ -16,7 +16,7 @@ def table_csv(gw, search: str | None, shown_rows: list[dict] | None, audience: s
     s = from_query(search)
     f = view_filters(gw, s)
     level, scope = map_scope(s)
-    df = gw.district_table(f.replace(teryt=scope or None), level, s.compare, audience)[TABLE_COLUMNS]
+    df = gw.district_table(f.replace(teryt=scope or None), level, s.compare, audience)[columns.DISTRICT_TABLE]
     if isinstance(shown_rows, list):  # (a hand-made request can send any JSON here)
         order = [r.get("teryt") for r in shown_rows if isinstance(r, dict) and isinstance(r.get("teryt"), str)]
         df = df.set_index("teryt").loc[[t for t in order if t in set(df["teryt"])]].reset_index()

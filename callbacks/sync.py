@@ -14,12 +14,12 @@ from dashboard.state import (
     DEFAULT,
     ViewState,
     from_query,
-    level_of,
     preset_range,
     to_query,
 )
 from kmzb import reference
 from kmzb.query.filters import BadInput, parse_date
+from kmzb.teryt import level_of
 from web.context import audience
 
 CONTROLS = [

@@ -22,12 +22,12 @@ from kmzb.query.filters import (
     parse_date,
     parse_teryt,
 )
+from kmzb.teryt import level_of, next_level
 
 METRICS = ("reports", "per10k", "rate")
 PRESETS = ("7d", "30d", "90d", "ytd", "last_year", "all", "custom")
 COMPARES = ("previous", "year")
 DEFAULT_PRESET = "90d"
-NEXT_LEVEL = {"voivodeship": "powiat", "powiat": "gmina", "gmina": "gmina"}
 
 
 @dataclass(frozen=True)
@@ -153,14 +153,6 @@ def filters_for(s: ViewState, data_start: date | None, data_end: date | None) ->
                         outcomes=list(s.outcomes), sources=list(s.sources), teryt=s.teryt or None)
 
 
-def parent_of(teryt: str) -> str:
-    return {7: teryt[:4], 4: teryt[:2], 2: ""}.get(len(teryt), "")
-
-
-def level_of(teryt: str) -> str | None:
-    return {2: "voivodeship", 4: "powiat", 7: "gmina"}.get(len(teryt))
-
-
 def map_scope(s: ViewState) -> tuple[str, str]:
     """(level drawn on the map, teryt prefix the map shows)."""
     if not s.teryt:
@@ -170,4 +162,4 @@ def map_scope(s: ViewState) -> tuple[str, str]:
         return "gmina", s.teryt[:4]
     if LEVELS.index(s.level) > LEVELS.index(lvl):
         return s.level, s.teryt
-    return NEXT_LEVEL[lvl], s.teryt
+    return next_level(lvl), s.teryt

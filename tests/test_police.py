@@ -14,7 +14,7 @@ from flask_login import login_user
 
 from callbacks import police as cb
 from dashboard import ids
-from kmzb.query import police
+from kmzb.query import columns, police
 from kmzb.query.filters import Filters, make_filters
 from web.auth import AuthUser
 
@@ -99,7 +99,7 @@ def test_report_detail(cur):
 def test_unit_workload(cur):
     f = make_filters(date_from="2026-10-01", date_to=END.isoformat())
     w = police.unit_workload(cur, f)
-    assert list(w.columns) == police.WORKLOAD_COLUMNS
+    assert list(w.columns) == columns.POLICE_WORKLOAD
     raw = cur.execute("""SELECT unit, outcome::VARCHAR AS outcome, created_at, read_at, resolved_at, observed_new,
                                 observed_pending FROM reports WHERE created_date >= '2026-10-01'""").df()
     assert w["reports"].sum() == len(raw) and w["unit"].is_unique
@@ -134,7 +134,7 @@ def test_unit_workload(cur):
 def test_report_rows_and_csv(cur):
     f = make_filters(date_from="2026-11-01", date_to=END.isoformat())
     rows = police.report_rows(cur, f)
-    assert list(rows.columns) == police.REPORT_COLUMNS
+    assert list(rows.columns) == columns.POLICE_REPORT
     assert len(rows) == sql(cur, "SELECT count(*) FROM reports WHERE created_date >= '2026-11-01'")[0][0]
     oid = int(rows.loc[rows["opis"].notna(), "objectid"].iloc[0])
     assert rows.set_index("objectid").loc[oid, "opis"] == sql(
@@ -142,7 +142,7 @@ def test_report_rows_and_csv(cur):
     assert len(police.report_rows(cur, f, limit=7)) == 7
     text = police.rows_csv(rows)
     back = pd.read_csv(io.StringIO(text))
-    assert list(back.columns) == police.REPORT_COLUMNS and len(back) == len(rows)
+    assert list(back.columns) == columns.POLICE_REPORT and len(back) == len(rows)
     assert re.match(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$", back["created_at"].iloc[0])
     # a description that a spreadsheet would run as a formula is quoted
     evil = rows.head(1).assign(opis='=HYPERLINK("http://x","y")')

@@ -9,7 +9,7 @@ import pandas as pd
 from flask import Blueprint, Response, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from kmzb.query import sensitive
+from kmzb.query import columns, sensitive
 from kmzb.query.bounds import bounded_timeseries
 from kmzb.query.filters import (
     FORMATS,
@@ -26,11 +26,6 @@ from web.context import gateway
 
 log = logging.getLogger(__name__)
 
-DISTRICT_COLUMNS = ["teryt", "name", "population", "reports", "confirmed", "unconfirmed", "pending", "resolved",
-                    "confirmation_rate", "ci_low", "ci_high", "reports_per_10k"]
-# with compare=previous|year: the dashboard table's columns
-TABLE_COLUMNS = DISTRICT_COLUMNS + ["reports_previous", "change", "change_pct", "top_category",
-                                    "median_days_to_verification"]
 COMPARES = ("previous", "year")
 
 KNOWN_PARAMS = {
@@ -138,9 +133,9 @@ def create_api() -> Blueprint:
             compare = parse_choice("compare", compare, COMPARES, "previous")
             if not (f.date_from and f.date_to):
                 raise BadInput("'compare' needs both 'from' and 'to'")
-            df = gateway().district_table(f, level, compare, request_audience())[TABLE_COLUMNS]
+            df = gateway().district_table(f, level, compare, request_audience())[columns.DISTRICT_TABLE]
         else:
-            df = gateway().districts(f, level, request_audience())[DISTRICT_COLUMNS]
+            df = gateway().districts(f, level, request_audience())[columns.DISTRICT]
         return _respond(df, fmt, f"districts_{level}", {"level": level, "filters": _fq(f), **_public_note()})
 
     @bp.get("/categories")

@@ -10,15 +10,13 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
-from kmzb import reference
+from kmzb import reference, teryt
+from kmzb.teryt import LEVELS  # noqa: F401  (the API and the dashboard name the levels through here)
 
-LEVELS = ("voivodeship", "powiat", "gmina")
-LEVEL_DIGITS = {"voivodeship": 2, "powiat": 4, "gmina": 7}
 INTERVALS = ("day", "week", "month")
 FORMATS = ("json", "csv")
 MAX_VALUES = 64
 MAX_LEN = 200
-TERYT_RE = re.compile(r"^(\d{2}|\d{4}|\d{7})$")
 DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 MIN_DATE = date(2000, 1, 1)
 MAX_DATE = date(2100, 12, 31)
@@ -106,7 +104,7 @@ def parse_teryt(value: str | None) -> str | None:
     if value is None or value == "":
         return None
     value = _check_len("teryt", value)
-    if not TERYT_RE.match(value):
+    if not teryt.CODE_RE.match(value):
         raise BadInput(f"'teryt' must be 2, 4 or 7 digits (a voivodeship, powiat or gmina code), got '{value}'")
     return value
 

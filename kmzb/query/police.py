@@ -11,14 +11,11 @@ import math
 
 import pandas as pd
 
+from kmzb.query import columns
 from kmzb.query.filters import Filters
 from kmzb.query.queries import judged_sql, speed_counts_sql
 from kmzb.query.queries import where as _where
 
-REPORT_COLUMNS = ["objectid", "created_at", "modified_at", "category", "status", "outcome", "gmina", "unit",
-                  "source", "lon", "lat", "opis"]
-WORKLOAD_COLUMNS = ["unit", "reports", "pending", "pending_median_days", "pending_max_days",
-                    "read_2d_share", "read_2d_n", "verified_5d_share", "verified_5d_n"]
 # spreadsheet formula prefixes: a free-text cell starting with one is quoted in the CSV (CSV injection)
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -110,7 +107,7 @@ def unit_workload(cur, f: Filters) -> pd.DataFrame:
     for c in ("pending_median_days", "pending_max_days"):
         df[c] = [None if v is None or (isinstance(v, float) and math.isnan(v)) else float(v) for v in df[c]]
     df["unit"] = df["unit"].astype(object).where(df["unit"].notna(), None)
-    return df[WORKLOAD_COLUMNS].reset_index(drop=True)
+    return df[columns.POLICE_WORKLOAD].reset_index(drop=True)
 
 
 def report_rows(cur, f: Filters, limit: int = 200_000) -> pd.DataFrame:
@@ -123,7 +120,7 @@ def report_rows(cur, f: Filters, limit: int = 200_000) -> pd.DataFrame:
                r.source::VARCHAR AS source, r.lon, r.lat,
                (SELECT string_agg(opis, '\n') FROM descriptions d WHERE d.objectid = r.objectid) AS opis
         FROM r ORDER BY r.created_at, r.objectid""", params + [int(limit)]).df()
-    return df[REPORT_COLUMNS]
+    return df[columns.POLICE_REPORT]
 
 
 def _defuse(v):

@@ -14,12 +14,11 @@ import pandas as pd
 
 from kmzb import reference
 from kmzb.query import cells as cells_mod
+from kmzb.query import columns
 from kmzb.query.cells import Cells
-from kmzb.query.filters import LEVEL_DIGITS, BadInput, Filters
+from kmzb.query.filters import BadInput, Filters
 from kmzb.stats import wilson
-
-COUNTS = ("reports", "confirmed", "unconfirmed", "pending", "resolved")
-LEVEL_COLUMN = {"voivodeship": "voivodeship", "powiat": "powiat", "gmina": "gmina"}
+from kmzb.teryt import DIGITS, DIVISOR, level_of
 
 COUNT_SQL = """count(*) AS reports,
     count(*) FILTER (WHERE outcome = 'confirmed') AS confirmed,
@@ -75,7 +74,7 @@ def filter_where(f: Filters) -> tuple[str, list]:
             # values are validated against the reference lists; literals let DuckDB compare enums directly
             parts.append(f"{col} IN ({', '.join(_literal(v) for v in values)})")
     if f.teryt:
-        col = {2: "voivodeship", 4: "powiat", 7: "gmina"}[len(f.teryt)]
+        col = level_of(f.teryt)  # the store has one column per level, named as the level
         parts.append(f"{col} = ?")
         params.append(f.teryt)
     return " AND ".join(parts), params
@@ -125,17 +124,14 @@ def day_cells(cur, f: Filters, enum_values: tuple | None = None) -> Cells:
                  np.asarray(r["n"], dtype=np.float64), cats, sts)
 
 
-DIVISOR = {"voivodeship": 100_000, "powiat": 1_000, "gmina": 1}
-
-
 def _district_rows(districts: pd.DataFrame, f: Filters, level: str) -> pd.DataFrame:
     """The districts of the level within the region filter. A region finer than the level (a gmina
     for level=powiat) would give its parent's row holding only the region's counts beside the
     parent's population: refused."""
     if f.teryt:
-        n = LEVEL_DIGITS[level]
+        n = DIGITS[level]
         if len(f.teryt) > n:
-            finer = {4: "powiat", 7: "gmina"}[len(f.teryt)]
+            finer = level_of(f.teryt)
             raise BadInput(f"'teryt' {f.teryt} is a {finer}, finer than level={level}: use level={finer} "
                            f"or a coarser region")
         return districts[districts["teryt"].str.startswith(f.teryt)]
@@ -173,8 +169,7 @@ def district_counts(cur, f: Filters, level: str, districts: pd.DataFrame, audien
     cols = {"teryt": base["teryt"], "name": base["name"], "population": population, **_rated(g)}
     with np.errstate(divide="ignore", invalid="ignore"):
         cols["reports_per_10k"] = np.round(np.asarray(cols["reports"], dtype=float) / population * 10_000, 2)
-    order = ["teryt", "name", "population", *COUNTS, "confirmation_rate", "ci_low", "ci_high", "reports_per_10k"]
-    return pd.DataFrame({k: cols[k] for k in order})
+    return pd.DataFrame({k: cols[k] for k in columns.DISTRICT})
 
 
 def top_categories(cur, f: Filters, level: str, districts: pd.DataFrame, audience: str = PUBLIC,
@@ -222,8 +217,7 @@ def category_counts(cur, f: Filters, audience: str = PUBLIC, cells: Cells | None
         is_only = np.array([c in only for c in codes], dtype=bool)
         for k in ("confirmation_rate", "ci_low", "ci_high"):
             cols[k] = np.where(is_only, np.nan, cols[k])
-    order = ["code", "label_pl", "label_en", "group", *COUNTS, "confirmation_rate", "ci_low", "ci_high"]
-    return pd.DataFrame({k: cols[k] for k in order})
+    return pd.DataFrame({k: cols[k] for k in columns.CATEGORY})
 
 
 def _period_starts(days: np.ndarray, interval: str) -> np.ndarray:
@@ -265,7 +259,7 @@ def timeseries(cur, f: Filters, interval: str, audience: str = PUBLIC,
     periods, group = _period_groups(cur, f, interval, cells.key)
     g = cells_mod.grouped(cells, group, len(periods), audience)
     cols = {"period": periods, **_rated(g)}
-    return pd.DataFrame({k: cols[k] for k in ["period", *COUNTS, "confirmation_rate", "ci_low", "ci_high"]})
+    return pd.DataFrame({k: cols[k] for k in columns.TIMESERIES})
 
 
 def date_range(cur):
@@ -391,7 +385,7 @@ def _public_where(f: Filters, audience: str) -> tuple[str, list]:
 def district_extras(cur, f: Filters, level: str, districts: pd.DataFrame, audience: str = PUBLIC,
                     cells: Cells | None = None) -> pd.DataFrame:
     """Per district: the most reported category and the median days to verification."""
-    col = LEVEL_COLUMN[level]
+    col = level
     w, params = _public_where(f, audience)
     # only reports seen pending and then resolved have a time to verification: a small share
     ver = dict(cur.execute(f"""

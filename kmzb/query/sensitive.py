@@ -25,13 +25,11 @@ import numpy as np
 import pandas as pd
 
 from kmzb import reference
+from kmzb.query import columns
 from kmzb.query.filters import BadInput
 from kmzb.stats import wilson
 
 SMALL = 5  # counts 1..SMALL-1 are never published
-COLUMNS = ["teryt", "name", "population", "quarter", "quarter_start", "quarter_end", "category", "label_pl",
-           "label_en", "reports", "small", "reports_per_10k", "confirmed", "unconfirmed", "pending",
-           "parts_withheld", "confirmation_rate", "ci_low", "ci_high"]
 
 
 def hidden_codes() -> tuple[str, ...]:
@@ -62,7 +60,7 @@ def table(cur, powiats: pd.DataFrame, date_from: date | None, date_to: date | No
     codes = hidden_codes()
     starts = quarters(date_from, date_to) if date_from and date_to else []
     if not starts or not codes:
-        return pd.DataFrame({c: [] for c in COLUMNS})
+        return pd.DataFrame({c: [] for c in columns.SENSITIVE})
     end = date(starts[-1].year + (starts[-1].month == 10), (starts[-1].month + 2) % 12 + 1, 1)
     counts = cur.execute(f"""
         SELECT powiat::BIGINT AS powiat, category::VARCHAR AS category,
@@ -113,7 +111,7 @@ def table(cur, powiats: pd.DataFrame, date_from: date | None, date_to: date | No
         "ci_low": np.where(has_rate, np.round(low, 4), np.nan),
         "ci_high": np.where(has_rate, np.round(high, 4), np.nan),
     })
-    return out[COLUMNS]
+    return out[columns.SENSITIVE]
 
 
 def select(df: pd.DataFrame, teryt: str | None = None, categories: tuple[str, ...] = (),
