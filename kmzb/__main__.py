@@ -56,6 +56,7 @@ def cmd_ingest(args) -> int:
 
 def cmd_demo(args) -> int:
     from kmzb import demo
+    from kmzb.demo.progress import reporter
     from kmzb.ingest.run import run_ingest
 
     settings = get_settings()
@@ -63,7 +64,7 @@ def cmd_demo(args) -> int:
     end = date.fromisoformat(args.end) if args.end else date.today()
     _err(f"generating demo extracts into {out_dir} (seed {args.seed}, {args.days} days to {end}, scale {args.scale})")
     paths = demo.generate(out_dir, geo_dir=settings.geo_dir, end=end, days=args.days, scale=args.scale,
-                          deltas=args.deltas, seed=args.seed)
+                          deltas=args.deltas, seed=args.seed, progress=reporter(sys.stderr))
     if args.no_ingest:
         for p in paths:
             print(p)

@@ -18,7 +18,9 @@ import pytest
 import shapely
 
 from kmzb import demo, reference
+from kmzb.__main__ import main as cli
 from kmzb.config import get_settings
+from kmzb.demo import calibration, geography, progress
 
 GEO = get_settings().geo_dir
 END = date(2026, 11, 24)
@@ -364,12 +366,12 @@ def test_hot_spots(year):
     ds, _ = year
     st = ds.state
     assert 0.25 < st["hot_spot"].mean() < 0.35
-    pl = demo._places(str(Path(GEO).resolve()), 2016)
+    pl = geography.places(str(Path(GEO).resolve()), 2016)
     tree = shapely.STRtree(shapely.points(pl.hot_x, pl.hot_y))
     hot = st[st["hot_spot"]]
     pts = shapely.points(hot["x"].to_numpy(), hot["y"].to_numpy())
     near = np.zeros(len(hot), dtype=bool)
-    near[tree.query(pts, predicate="dwithin", distance=demo.HOT_SPOT_RADIUS)[0]] = True
+    near[tree.query(pts, predicate="dwithin", distance=calibration.HOT_SPOT_RADIUS)[0]] = True
     assert near.all()
 
 
@@ -521,3 +523,47 @@ def test_write_full_snapshot_and_delta(tmp_path, lookup):
     # the delta continues the snapshot: known ids change status, new ids follow on
     known = set(df["OBJECTID"])
     assert d["OBJECTID"].isin(known).any() and (~d["OBJECTID"].isin(known)).any()
+
+
+# ----------------------------------------------------------------------------- progress
+
+
+class _Stream(io.StringIO):
+    def __init__(self, tty: bool):
+        super().__init__()
+        self.tty = tty
+
+    def isatty(self) -> bool:
+        return self.tty
+
+
+def test_progress_lines_when_not_a_terminal(tmp_path):
+    out = _Stream(tty=False)
+    ds = demo.generate_details(tmp_path, geo_dir=GEO, end=END, days=20, scale=0.02, deltas=3,
+                               progress=progress.reporter(out))
+    lines = out.getvalue().splitlines()
+    total = sum(f.rows - len(f.bad_rows) for f in ds.files)  # good rows: each report once per file
+    pct = [int(re.fullmatch(rf"demo extracts: (\d+)% \(([\d,]+) of {total:,} reports written\)", ln)[1])
+           for ln in lines]
+    assert pct[0] == 0 and pct[-1] == 100 and pct == sorted(set(pct))
+    assert lines[-1].endswith(f"({total:,} of {total:,} reports written)")
+    assert "\r" not in out.getvalue()  # no bar drawing in a log
+
+
+def test_progress_bar_on_a_terminal():
+    out = _Stream(tty=True)
+    report = progress.reporter(out)
+    for done in (0, 400, 1000):
+        report(done, 1000)
+    text = out.getvalue()
+    assert "\r" in text and "1.00k/1.00k" in text and "reports written" not in text
+
+
+def test_demo_command_shows_progress_lines(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("KMZB_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("KMZB_GEO_DIR", str(GEO))
+    assert cli(["demo", "--no-ingest", "--out", str(tmp_path / "out"), "--end", "2026-11-24", "--days", "10",
+                "--scale", "0.01", "--deltas", "2"]) == 0
+    err = capsys.readouterr().err.splitlines()
+    steps = [ln for ln in err if ln.startswith("demo extracts: ")]
+    assert steps[0].startswith("demo extracts: 0% ") and steps[-1].startswith("demo extracts: 100% ")
