@@ -92,9 +92,3 @@ def status_lookup() -> dict[str, str]:
 def status_outcome() -> dict[str, str]:
     return {s.code: s.outcome for s in statuses()}
 
-
-def category_by_code(code: str) -> Category:
-    for c in categories():
-        if c.code == code:
-            return c
-    raise KeyError(code)

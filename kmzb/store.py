@@ -18,7 +18,6 @@ umask 077 while the writer lock is held for those DuckDB creates: a snapshot, it
 from __future__ import annotations
 
 import fcntl
-import json
 import logging
 import os
 import shutil
@@ -392,9 +391,3 @@ def verify_snapshot(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(f"SELECT count(*), {exprs} FROM {q(table)}").fetchall()
 
 
-def meta_dict(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
-    return dict(con.execute("SELECT key, value FROM meta").fetchall())
-
-
-def json_dumps(obj) -> str:
-    return json.dumps(obj, ensure_ascii=False, default=str)

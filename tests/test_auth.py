@@ -15,7 +15,8 @@ from argon2 import PasswordHasher
 
 from kmzb.accounts.users import UserError, UserStore, users_path
 from kmzb.config import PROJECT_ROOT
-from web.auth import LoginThrottle, audience, load_secret_key, safe_next
+from web.auth import LoginThrottle, audience, load_secret_key
+from web.login import safe_next
 
 PASSWORD = "correct horse battery"
 

@@ -92,98 +92,113 @@ def _respond(df: pd.DataFrame, fmt: str, name: str, extra: dict | None = None):
     return Response(head[:-1] + ', "rows": ' + rows + "}", mimetype="application/json")
 
 
+def districts():
+    _check_params("districts")
+    level = parse_choice("level", request.args.get("level"), LEVELS, "voivodeship")
+    fmt = parse_choice("format", request.args.get("format"), FORMATS, "json")
+    compare = request.args.get("compare")
+    f = _free_form_filters()
+    if compare:
+        compare = parse_choice("compare", compare, COMPARES, "previous")
+        if not (f.date_from and f.date_to):
+            raise BadInput("'compare' needs both 'from' and 'to'")
+        df = gateway().district_table(f, level, compare, request_audience())[columns.DISTRICT_TABLE]
+    else:
+        df = gateway().districts(f, level, request_audience())[columns.DISTRICT]
+    return _respond(df, fmt, f"districts_{level}", {"level": level, "filters": _fq(f), **_public_note()})
+
+
+def categories():
+    _check_params("categories")
+    fmt = parse_choice("format", request.args.get("format"), FORMATS, "json")
+    f = _free_form_filters()
+    return _respond(gateway().categories(f, request_audience()), fmt, "categories",
+                    {"filters": _fq(f), **_public_note()})
+
+
+def timeseries():
+    _check_params("timeseries")
+    interval = parse_choice("interval", request.args.get("interval"), INTERVALS, "month")
+    fmt = parse_choice("format", request.args.get("format"), FORMATS, "json")
+    f = _free_form_filters()
+    # cut to the data's own days; a daily series over more than MAX_DAY_SPAN days: 400
+    df, bounds = bounded_timeseries(gateway(), f, interval, request_audience())
+    return _respond(df, fmt, f"timeseries_{interval}",
+                    {"interval": interval, "filters": _fq(f), **bounds, **_public_note()})
+
+
+def meta():
+    _check_params("meta")
+    return jsonify(gateway().meta(request_audience()))
+
+
+def sensitive_table():
+    """The one fixed table of the hidden categories: powiat x complete quarter (kmzb.query.sensitive)."""
+    _check_params("sensitive")
+    fmt = parse_choice("format", request.args.get("format"), FORMATS, "json")
+    f = parse_filters(request.args)
+    df = gateway().sensitive(f.teryt, f.categories, f.date_from, f.date_to)
+    return _respond(df, fmt, "sensitive", {"filters": _fq(f), "note": SENSITIVE_TABLE_NOTE})
+
+
+def not_found(anything=""):
+    return _bad(f"no such endpoint: /api/v1/{anything}; see "
+                + ", ".join("/api/v1" + rule for rule, _, _ in ROUTES), 404)
+
+
+# the API's routes (web.routes lists every route of the app)
+ROUTES = (
+    ("/districts", "districts", districts),
+    ("/categories", "categories", categories),
+    ("/timeseries", "timeseries", timeseries),
+    ("/sensitive", "sensitive", sensitive_table),
+    ("/meta", "meta", meta),
+)
+
+
+def _store_error(e):
+    log.error("store error: %s", e)
+    return _bad("the data store is unavailable; try again shortly", 503)
+
+
+def _missing_file(e):
+    log.error("missing file: %s", e)
+    return _bad(f"the server is missing reference data: {e}", 503)
+
+
+def _unexpected(e):
+    log.exception("unexpected error in API")
+    return _bad("internal error; it has been logged", 500)
+
+
+# every error inside the API answers JSON {"error": ...}: bad input 400, no data 503, ...
+ERRORS = (
+    (BadInput, lambda e: _bad(str(e))),
+    (NoDataError, lambda e: _bad(str(e), 503)),
+    (StoreError, _store_error),
+    (FileNotFoundError, _missing_file),
+    (HTTPException, lambda e: _bad(e.description or e.name, e.code or 500)),
+    (Exception, _unexpected),
+)
+
+
+def _method_not_allowed(e):  # routing errors never reach the blueprint's own handlers
+    if request.path == "/api/v1" or request.path.startswith("/api/v1/"):
+        return _bad("the API is read-only: use GET", 405)
+    return e
+
+
 def create_api() -> Blueprint:
     bp = Blueprint("api_v1", __name__, url_prefix="/api/v1")
-
-    @bp.errorhandler(BadInput)
-    def bad_input(e):
-        return _bad(str(e))
-
-    @bp.errorhandler(NoDataError)
-    def no_data(e):
-        return _bad(str(e), 503)
-
-    @bp.errorhandler(StoreError)
-    def store_error(e):
-        log.error("store error: %s", e)
-        return _bad("the data store is unavailable; try again shortly", 503)
-
-    @bp.errorhandler(FileNotFoundError)
-    def geo_missing(e):
-        log.error("missing file: %s", e)
-        return _bad(f"the server is missing reference data: {e}", 503)
-
-    @bp.errorhandler(HTTPException)
-    def http_error(e):
-        return _bad(e.description or e.name, e.code or 500)
-
-    @bp.errorhandler(Exception)
-    def unexpected(e):
-        log.exception("unexpected error in API")
-        return _bad("internal error; it has been logged", 500)
-
-    @bp.get("/districts")
-    def districts():
-        _check_params("districts")
-        level = parse_choice("level", request.args.get("level"), LEVELS, "voivodeship")
-        fmt = parse_choice("format", request.args.get("format"), FORMATS, "json")
-        compare = request.args.get("compare")
-        f = _free_form_filters()
-        if compare:
-            compare = parse_choice("compare", compare, COMPARES, "previous")
-            if not (f.date_from and f.date_to):
-                raise BadInput("'compare' needs both 'from' and 'to'")
-            df = gateway().district_table(f, level, compare, request_audience())[columns.DISTRICT_TABLE]
-        else:
-            df = gateway().districts(f, level, request_audience())[columns.DISTRICT]
-        return _respond(df, fmt, f"districts_{level}", {"level": level, "filters": _fq(f), **_public_note()})
-
-    @bp.get("/categories")
-    def categories():
-        _check_params("categories")
-        fmt = parse_choice("format", request.args.get("format"), FORMATS, "json")
-        f = _free_form_filters()
-        return _respond(gateway().categories(f, request_audience()), fmt, "categories",
-                        {"filters": _fq(f), **_public_note()})
-
-    @bp.get("/timeseries")
-    def timeseries():
-        _check_params("timeseries")
-        interval = parse_choice("interval", request.args.get("interval"), INTERVALS, "month")
-        fmt = parse_choice("format", request.args.get("format"), FORMATS, "json")
-        f = _free_form_filters()
-        # cut to the data's own days; a daily series over more than MAX_DAY_SPAN days: 400
-        df, bounds = bounded_timeseries(gateway(), f, interval, request_audience())
-        return _respond(df, fmt, f"timeseries_{interval}",
-                        {"interval": interval, "filters": _fq(f), **bounds, **_public_note()})
-
-    @bp.get("/meta")
-    def meta():
-        _check_params("meta")
-        return jsonify(gateway().meta(request_audience()))
-
-    @bp.get("/sensitive")
-    def sensitive_table():
-        """The one fixed table of the hidden categories: powiat x complete quarter (kmzb.query.sensitive)."""
-        _check_params("sensitive")
-        fmt = parse_choice("format", request.args.get("format"), FORMATS, "json")
-        f = parse_filters(request.args)
-        df = gateway().sensitive(f.teryt, f.categories, f.date_from, f.date_to)
-        return _respond(df, fmt, "sensitive", {"filters": _fq(f), "note": SENSITIVE_TABLE_NOTE})
-
-    @bp.route("", defaults={"anything": ""})  # (else the dashboard's catch-all page answers)
-    @bp.route("/", defaults={"anything": ""})
-    @bp.route("/<path:anything>")
-    def not_found(anything):
-        return _bad(f"no such endpoint: /api/v1/{anything}; see /api/v1/districts, /categories, /timeseries, /sensitive, /meta",
-                    404)
-
-    @bp.app_errorhandler(405)
-    def method_not_allowed(e):  # routing errors never reach the blueprint's own handlers
-        if request.path == "/api/v1" or request.path.startswith("/api/v1/"):
-            return _bad("the API is read-only: use GET", 405)
-        return e
-
+    for kind, handler in ERRORS:
+        bp.register_error_handler(kind, handler)
+    for rule, name, view in ROUTES:
+        bp.add_url_rule(rule, name, view, methods=["GET"])
+    # anything else under /api/v1 is a JSON 404 (else the dashboard's catch-all page answers)
+    bp.add_url_rule("", "not_found", not_found)
+    bp.add_url_rule("/", "not_found_slash", not_found)
+    bp.add_url_rule("/<path:anything>", "not_found_path", not_found)
+    bp.app_errorhandler(405)(_method_not_allowed)
     return bp
 
 

@@ -1,4 +1,5 @@
-"""Login for the police view (flask-login): `GET/POST /login`, `POST /logout`, `audience()`.
+"""Identity for the police view (flask-login): `audience()`, `viewer()`, sessions, CSRF, the key (the
+login pages are web.login).
 
 - Users and their argon2 hashes: kmzb.accounts.users (`$KMZB_DATA_DIR/users.json`).
 - The session is Flask's signed cookie: HttpOnly, SameSite=Lax, Secure when
@@ -32,25 +33,18 @@ from __future__ import annotations
 import hmac
 import ipaddress
 import logging
-import math
 import os
 import secrets
 import threading
 from datetime import timedelta
 from pathlib import Path
-from urllib.parse import quote, urlsplit
 
 from flask import (
-    Blueprint,
-    current_app,
     has_request_context,
-    redirect,
-    render_template_string,
-    request,
     session,
 )
 from flask.sessions import SecureCookieSessionInterface
-from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
+from flask_login import LoginManager, UserMixin, current_user
 
 from kmzb.accounts.authstate import LoginThrottle, Sessions, auth_state_path
 from kmzb.accounts.users import ROLES, UserStore, users_path
@@ -62,6 +56,7 @@ MAX_ATTEMPTS = 5  # password checks per user name and per address ...
 WINDOW = 15 * 60  # ... in any 15 minutes
 SESSION_HOURS = 12
 CSRF_KEY = "_csrf"
+SID_KEY = "_kmzb_sid"  # the session id registered in kmzb.accounts.authstate.Sessions
 
 
 # ---------------------------------------------------------------- users in the session
@@ -166,93 +161,6 @@ class _LazyKeySessionInterface(SecureCookieSessionInterface):
 
 # ---------------------------------------------------------------- pages
 
-LOGIN_PAGE = """<!doctype html>
-<html lang="{{ lang }}">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="robots" content="noindex">
-<title>{{ t_heading }} · KMZB</title>
-<link rel="stylesheet" href="/vendor/bootstrap.min.css">
-</head>
-<body class="bg-light">
-<nav class="navbar navbar-dark bg-dark mb-4">
-  <div class="container-fluid">
-    <a class="navbar-brand h4 mb-0" href="{{ home }}">{{ t_app }}</a>
-    <a class="btn btn-outline-light btn-sm" id="login-lang" href="{{ other_url }}" lang="{{ other }}">{{ other|upper }}</a>
-  </div>
-</nav>
-<main class="container" style="max-width: 440px">
-  <div class="card shadow-sm">
-    <div class="card-body p-4">
-      <h1 class="h4 mb-3">{{ t_heading }}</h1>
-      {% if error %}<div class="alert alert-danger" role="alert" id="login-error">{{ error }}</div>{% endif %}
-      <form method="post" action="{{ action }}" id="login-form">
-        <input type="hidden" name="csrf_token" value="{{ csrf }}">
-        <input type="hidden" name="next" value="{{ next }}">
-        <div class="mb-3">
-          <label class="form-label" for="username">{{ t_user }}</label>
-          <input class="form-control" id="username" name="username" value="{{ username }}" maxlength="64"
-                 autocomplete="username" autocapitalize="none" spellcheck="false" required{% if not username %} autofocus{% endif %}>
-        </div>
-        <div class="mb-3">
-          <label class="form-label" for="password">{{ t_password }}</label>
-          <input class="form-control" id="password" name="password" type="password" maxlength="1024"
-                 autocomplete="current-password" required{% if username %} autofocus{% endif %}>
-        </div>
-        <button class="btn btn-primary w-100" id="login-submit" type="submit">{{ t_login }}</button>
-      </form>
-      <p class="small text-muted mt-3 mb-0">{{ t_note }}</p>
-    </div>
-  </div>
-  <p class="mt-3"><a href="{{ home }}">&larr; {{ t_back }}</a></p>
-</main>
-</body>
-</html>
-"""
-
-MESSAGE_PAGE = """<!doctype html>
-<html lang="{{ lang }}"><head><meta charset="utf-8"><title>KMZB</title>
-<link rel="stylesheet" href="/vendor/bootstrap.min.css"></head>
-<body class="bg-light"><main class="container py-5" style="max-width: 520px">
-<div class="alert alert-warning" role="alert">{{ message }}</div><a href="{{ home }}">&larr; {{ t_back }}</a>
-</main></body></html>
-"""
-
-
-def _lang() -> str:
-    from kmzb.i18n import normalise_lang
-
-    return normalise_lang(request.values.get("lang"))
-
-
-def _home(lang: str) -> str:
-    return "/?lang=en" if lang == "en" else "/"
-
-
-def safe_next(value, lang: str) -> str:
-    """A same-site path to go to after logging in or out; anything else -> the dashboard."""
-    default = _home(lang)
-    if not isinstance(value, str) or not value or len(value) > 2048:
-        return default
-    if not value.startswith("/") or value.startswith("//") or "\\" in value:
-        return default
-    if any(ord(c) < 32 or ord(c) == 127 for c in value):
-        return default
-    parts = urlsplit(value)
-    if parts.scheme or parts.netloc:
-        return default
-    return value
-
-
-def _secure_headers(resp):
-    resp.headers["Cache-Control"] = "no-store"
-    resp.headers["X-Frame-Options"] = "DENY"
-    resp.headers["Content-Security-Policy"] = "frame-ancestors 'none'"
-    resp.headers["Referrer-Policy"] = "same-origin"
-    return resp
-
-
 def _logged_in() -> bool:
     """Whether this request carries a login (without marking the session as read)."""
     return any(k in session for k in ("_user_id", SID_KEY))
@@ -272,104 +180,6 @@ def private_responses(resp):
         resp.headers["Cache-Control"] = "no-store"
         resp.vary.add("Cookie")
     return resp
-
-
-def _login_page(lang: str, next_url: str, *, error: str | None = None, username: str = "", status: int = 200,
-                headers: dict | None = None):
-    from kmzb.i18n import translator
-
-    _ = translator(lang)
-    other = "en" if lang == "pl" else "pl"
-    html = render_template_string(
-        LOGIN_PAGE, lang=lang, other=other,
-        other_url=f"/login?lang={other}&next={quote(next_url, safe='')}",
-        action=f"/login?lang={lang}", home=_home(lang), next=next_url, csrf=csrf_token(), error=error,
-        username=username, t_app=_("National Map of Security Threats — analytics"), t_heading=_("Police login"),
-        t_user=_("User name"), t_password=_("Password"), t_login=_("Log in"),
-        t_note=_("For police officers only. Accounts are created by the administrator."),
-        t_back=_("Back to the dashboard"))
-    resp = current_app.response_class(html, status=status, mimetype="text/html")
-    for k, v in (headers or {}).items():
-        resp.headers[k] = v
-    return _secure_headers(resp)
-
-
-def _too_many(lang: str, wait: float) -> str:
-    from kmzb.i18n import nt
-
-    minutes = max(1, math.ceil(wait / 60))
-    return nt(lang, "Too many failed attempts; try again in {n} minute.",
-              "Too many failed attempts; try again in {n} minutes.", minutes)
-
-
-SID_KEY = "_kmzb_sid"
-
-
-def create_auth_blueprint(store: UserStore, throttle: LoginThrottle, sessions: Sessions) -> Blueprint:
-    bp = Blueprint("kmzb_auth", __name__)
-
-    @bp.route("/login", methods=["GET", "POST"])
-    def login():
-        from kmzb.i18n import translator
-
-        lang = _lang()
-        _ = translator(lang)
-        next_url = safe_next(request.values.get("next"), lang)
-        if request.method == "GET":
-            if audience() == "police":
-                return redirect(next_url)
-            return _login_page(lang, next_url)
-        if not csrf_ok(request.form.get("csrf_token")):
-            return _login_page(lang, next_url, status=400,
-                               error=_("The form has expired; please reload the page and try again."))
-        username = (request.form.get("username") or "")[:64].strip()
-        password = (request.form.get("password") or "")[:1024]
-        ip = request.remote_addr or "unknown"
-        keys = ("user:" + username.casefold(), address_key(ip))
-        # the attempt is reserved before the (slow) password check, so that requests sent at once
-        # cannot all pass a limit that is only counted after their checks
-        token, wait = throttle.reserve(*keys)
-        if token is None:
-            log.warning("login refused (too many attempts) for %r from %s", username, ip)
-            return _login_page(lang, next_url, error=_too_many(lang, wait), username=username, status=429,
-                               headers={"Retry-After": str(math.ceil(wait))})
-        user = store.verify(username, password) if username and password else None
-        if user is None or user.role not in ROLES:
-            throttle.failed(token)
-            log.warning("failed login for %r from %s", username, ip)
-            return _login_page(lang, next_url, error=_("Wrong user name or password."), username=username,
-                               status=401)
-        throttle.succeeded(token)
-        sessions.close(session.get(SID_KEY))
-        session.clear()  # a fresh session: nothing carried over from before the login
-        session[SID_KEY] = sessions.open(user.name, SESSION_HOURS * 3600)
-        login_user(AuthUser(user.name, user.role))
-        session.permanent = True
-        csrf_token()
-        log.info("login: %r (%s) from %s", user.name, user.role, ip)
-        return _secure_headers(redirect(next_url))
-
-    @bp.post("/logout")
-    def logout():
-        from kmzb.i18n import translator
-
-        lang = _lang()
-        next_url = safe_next(request.values.get("next"), lang)
-        if not csrf_ok(request.form.get("csrf_token")):
-            _ = translator(lang)
-            html = render_template_string(
-                MESSAGE_PAGE, lang=lang, home=_home(lang), t_back=_("Back to the dashboard"),
-                message=_("The form has expired; please reload the page and try again."))
-            return _secure_headers(current_app.response_class(html, status=400, mimetype="text/html"))
-        name = getattr(current_user, "name", None)
-        sessions.close(session.get(SID_KEY))  # a copy of the cookie is no good any more
-        logout_user()
-        session.clear()
-        if name:
-            log.info("logout: %r", name)
-        return _secure_headers(redirect(next_url))
-
-    return bp
 
 
 def init_auth(server, settings) -> None:
@@ -410,5 +220,7 @@ def init_auth(server, settings) -> None:
     server.extensions["kmzb_users"] = store
     server.extensions["kmzb_login_throttle"] = throttle
     server.extensions["kmzb_sessions"] = sessions
-    server.register_blueprint(create_auth_blueprint(store, throttle, sessions))
+    from web.login import create_login_blueprint
+
+    server.register_blueprint(create_login_blueprint())
     server.after_request(private_responses)

@@ -129,9 +129,6 @@ class LoginThrottle:
         now = self.clock()
         return self._db.read(lambda con: self._wait(con, keys, now)) if keys else 0.0
 
-    def reset(self) -> None:
-        self._db.run(lambda con: con.execute("DELETE FROM attempts"))
-
 
 def _hash(sid: str) -> str:
     return hashlib.sha256(sid.encode()).hexdigest()

@@ -20,11 +20,6 @@ from kmzb.query.filters import BadInput, Filters
 from kmzb.stats import wilson
 from kmzb.teryt import DIGITS, DIVISOR, level_of
 
-COUNT_SQL = """count(*) AS reports,
-    count(*) FILTER (WHERE outcome = 'confirmed') AS confirmed,
-    count(*) FILTER (WHERE outcome = 'unconfirmed') AS unconfirmed,
-    count(*) FILTER (WHERE outcome = 'pending') AS pending"""
-
 
 def _literal(v: str) -> str:
     return "'" + v.replace("'", "''") + "'"
