@@ -543,10 +543,10 @@ def test_progress_lines_when_not_a_terminal(tmp_path):
                                progress=progress.reporter(out))
     lines = out.getvalue().splitlines()
     total = sum(f.rows - len(f.bad_rows) for f in ds.files)  # good rows: each report once per file
-    pct = [int(re.fullmatch(rf"demo extracts: (\d+)% \(([\d,]+) of {total:,} reports written\)", ln)[1])
+    pct = [int(re.fullmatch(rf"demo extracts: (\d+)% \(([\d,]+) of {total:,} rows written\)", ln)[1])
            for ln in lines]
     assert pct[0] == 0 and pct[-1] == 100 and pct == sorted(set(pct))
-    assert lines[-1].endswith(f"({total:,} of {total:,} reports written)")
+    assert lines[-1].endswith(f"({total:,} of {total:,} rows written)")
     assert "\r" not in out.getvalue()  # no bar drawing in a log
 
 
@@ -556,7 +556,7 @@ def test_progress_bar_on_a_terminal():
     for done in (0, 400, 1000):
         report(done, 1000)
     text = out.getvalue()
-    assert "\r" in text and "1.00k/1.00k" in text and "reports written" not in text
+    assert "\r" in text and "1.00k/1.00k" in text and "rows written" not in text
 
 
 def test_demo_command_shows_progress_lines(tmp_path, monkeypatch, capsys):

@@ -19,7 +19,7 @@ from kmzb.demo.simulate import Sim, day_end, day_rates, day_seconds, simulate, t
 from kmzb.demo.texts import opis_pool
 from kmzb.demo.write import ExtractInfo, delta_styles, write_extract
 
-#: progress(done, total): reports written so far out of all the set's files hold (bad rows aside)
+#: progress(done, total): rows written so far, of all the rows the set's files hold (bad rows aside)
 Progress = Callable[[int, int], None]
 
 
@@ -103,7 +103,7 @@ def _created_or_changed(sim: Sim, d: date) -> np.ndarray:
 
 
 def _counter(progress: Progress | None, total: int) -> Callable[[int], None] | None:
-    """advance(n) telling progress about n more reports written."""
+    """advance(n) telling progress about n more rows written."""
     if progress is None:
         return None
     done = 0

@@ -23,7 +23,7 @@ def _lines(stream: TextIO, label: str) -> Progress:
         tenth = 10 * done // total if total else 10
         if tenth > last:
             last = tenth
-            print(f"{label}: {10 * tenth}% ({done:,} of {total:,} reports written)", file=stream, flush=True)
+            print(f"{label}: {10 * tenth}% ({done:,} of {total:,} rows written)", file=stream, flush=True)
 
     return progress
 
@@ -36,7 +36,7 @@ def _bar(stream: TextIO, label: str) -> Progress:
     def progress(done: int, total: int) -> None:
         nonlocal bar
         if bar is None:
-            bar = tqdm(total=total, desc=label, unit=" reports", unit_scale=True, file=stream)
+            bar = tqdm(total=total, desc=label, unit=" rows", unit_scale=True, file=stream)
         bar.update(done - bar.n)
         if done >= total:
             bar.close()

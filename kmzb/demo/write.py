@@ -37,7 +37,6 @@ class ExtractInfo:
     rows: int  # data records, bad ones included
     bad_rows: list[badrows.BadRow] = field(default_factory=list)
     teryt_mismatches: tuple[int, ...] = ()  # OBJECTIDs of good rows whose TERYT is deliberately wrong
-    empty_teryt: int = 0
 
 
 def delta_styles(deltas: int, rng) -> list[Style]:
@@ -79,13 +78,12 @@ def write_extract(path: Path, kind: str, d: date, sim: Sim, geo: Geo, pool: np.n
                   ghost_base: int = badrows.GHOST_OBJECTID,
                   advance: Callable[[int], None] | None = None) -> ExtractInfo:
     """Write reports idx as of `as_of` into `path`, n_mismatch of them with a wrong TERYT, plus a
-    bad row of each kind in `bad`. `advance(n)` is called as n more reports are written."""
+    bad row of each kind in `bad`. `advance(n)` is called as n more rows are written."""
     header = list(style.columns) + ([style.extra] if style.extra else [])
     info = ExtractInfo(path=path, kind=kind, date=d, encoding=style.encoding, delimiter=style.delimiter,
                        decimal=style.decimal, gzip=style.gz, columns=tuple(header), iso_datetimes=style.iso, rows=0)
     mismatch = _mismatches(sim, geo, idx, n_mismatch, rng)
     info.teryt_mismatches = tuple(int(sim.oid[idx[p]]) for p in mismatch)
-    info.empty_teryt = int(sim.teryt_empty[idx].sum())
     if not bad:
         _write_rows(path, style, header, _chunked_rows(sim, geo, pool, idx, as_of, style, header, mismatch, advance))
         info.rows = len(idx)
