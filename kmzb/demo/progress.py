@@ -1,5 +1,5 @@
-"""How far the writing of a demo set is: a progress bar (tqdm) on a terminal, plain lines otherwise
-(one each tenth of the way, for logs)."""
+"""How far the writing of a demo set is: a progress bar on a terminal (rich, as the ingest's),
+plain lines otherwise (one each tenth of the way, for logs)."""
 
 from __future__ import annotations
 
@@ -29,16 +29,27 @@ def _lines(stream: TextIO, label: str) -> Progress:
 
 
 def _bar(stream: TextIO, label: str) -> Progress:
-    from tqdm import tqdm
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+    from rich.progress import Progress as Bar
 
-    bar = None
+    bar = Bar(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("rows"),
+              TimeElapsedColumn(), TimeRemainingColumn(), console=Console(file=stream))
+    task = None
 
     def progress(done: int, total: int) -> None:
-        nonlocal bar
-        if bar is None:
-            bar = tqdm(total=total, desc=label, unit=" rows", unit_scale=True, file=stream)
-        bar.update(done - bar.n)
+        nonlocal task
+        if task is None:
+            bar.start()
+            task = bar.add_task(label, total=total)
+        bar.update(task, completed=done)
         if done >= total:
-            bar.close()
+            bar.stop()
 
     return progress
