@@ -15,6 +15,15 @@ def _err(msg: str) -> None:
     print(msg, file=sys.stderr, flush=True)
 
 
+def _ingest_progress(args):
+    """A bar on a terminal; a plain line per file in logs; nothing beside --json."""
+    from kmzb.ingest.progress import Bar, Lines, Silent
+
+    if args.json:
+        return Silent()
+    return Bar() if sys.stderr.isatty() else Lines(_err)
+
+
 def cmd_ingest(args) -> int:
     from kmzb.ingest.run import run_ingest
     from kmzb.store import IngestLocked, StoreError
@@ -25,7 +34,7 @@ def cmd_ingest(args) -> int:
         _err(f"error: no such file or directory: {', '.join(missing)}")
         return 2
     try:
-        result = run_ingest(settings, args.files, force=args.force, log=_err)
+        result = run_ingest(settings, args.files, force=args.force, log=_err, progress=_ingest_progress(args))
     except IngestLocked as e:
         _err(f"error: {e}")
         return 3

@@ -204,3 +204,51 @@ def test_blank_lines_are_skipped_but_a_row_of_empty_fields_is_rejected(tmp_path,
     assert ex.good["objectid"].tolist() == [1, 2]
     assert ex.rejects[["line", "reason"]].values.tolist() == [[4, E.R_EMPTY]]
     assert ex.rows == 3  # the blank line is not a record; the empty one is, and is accounted for
+
+
+def _tricky_rows():
+    """Multi-line descriptions, bad rows, an exact repeat and a conflict far apart, history rows."""
+    rows = []
+    for i in range(1, 121):
+        opis = f'opis {i}; "cytat"\nlinia dwa\n' if i % 7 == 0 else ("" if i % 3 else f"opis {i}")
+        rows.append(row(i, opis=opis, typ="Nic takiego" if i % 31 == 0 else "Przekraczanie dozwolonej prędkości"))
+    rows += [row(5, opis="inna treść"),                                         # conflicts with row 5 above
+             row(8, opis=""), row(9, opis="opis 9"),                            # exact repeats of 8 and 9
+             row(10, status="Weryfikacja", modified="2024-05-02 09:00:00")]  # history of 10
+    return rows
+
+
+def _same(a, b):
+    assert a.rows == b.rows and a.encoding == b.encoding and a.duplicates == b.duplicates
+    assert a.superseded == b.superseded and a.mismatches == b.mismatches and a.warnings == b.warnings
+    assert a.table.equals(b.table)
+    assert a.rejects.astype(str).equals(b.rejects.astype(str))
+
+
+@pytest.mark.parametrize("chunk_bytes", [1, 300, 4096])
+def test_small_chunks_read_exactly_as_one_chunk(tmp_path, geo, chunk_bytes):
+    """The reader streams the file in chunks of whole records: any chunk size gives the same result."""
+    p = write_extract(tmp_path / "kmzb_20240501.csv", _tricky_rows())
+    with p.open("ab") as f:  # a blank line and a row with too few fields near the end
+        f.write(b"\r\n200;Wypalanie traw;Nowe\r\n")
+    whole = read_extract(p, geo.lookup, chunk_bytes=E.WHOLE_FILE)
+    assert whole.reasons == {E.R_CONFLICT: 2, E.R_TYP_UNKNOWN: 3, E.R_FIELDS: 1}
+    assert whole.duplicates == 2 and whole.superseded == 1
+    _same(read_extract(p, geo.lookup, chunk_bytes=chunk_bytes), whole)
+
+
+def test_windows_1250_found_late_in_a_chunked_file(tmp_path, geo):
+    """The invalid UTF-8 is in a late chunk: the whole file is read again as Windows-1250."""
+    rows = [row(i) for i in range(1, 60)] + [row(60, typ="Żebractwo", opis="Zażółć gęślą jaźń")]
+    p = write_extract(tmp_path / "kmzb_20240501.csv", rows, encoding="cp1250")
+    ex = read_extract(p, geo.lookup, chunk_bytes=512)
+    _same(ex, read_extract(p, geo.lookup, chunk_bytes=E.WHOLE_FILE))
+    assert ex.encoding == "cp1250" and ex.good["opis"].iloc[-1] == "Zażółć gęślą jaźń" and len(ex.good) == 60
+
+
+def test_progress_reports_bytes_and_rows(tmp_path, geo):
+    p = write_extract(tmp_path / "kmzb_20240501.csv.gz", [row(i) for i in range(1, 200)])
+    seen = []
+    read_extract(p, geo.lookup, chunk_bytes=1024, progress=lambda done, rows: seen.append((done, rows)))
+    assert len(seen) > 1 and seen == sorted(seen)
+    assert seen[-1] == (p.stat().st_size, 199)

@@ -272,3 +272,39 @@ def test_a_running_ingest_shows_no_readable_file(settings, tmp_path):
     dirs = {settings.store_dir.name, settings.runs_dir.name} | {p.name for p in settings.runs_dir.iterdir()}
     wrong = {n: sorted(oct(m) for m in ms) for n, ms in seen.items() if ms != ({0o700} if n in dirs else {0o600})}
     assert not wrong, wrong
+
+
+def test_cli_progress_plain_lines_in_logs_and_none_beside_json(settings, tmp_path):
+    p = write_extract(tmp_path / "kmzb_20240501.csv", [row(1), row(2, typ="Latające talerze"), row(3)])
+    proc = cli("ingest", str(p))
+    assert proc.returncode == 0, proc.stderr
+    assert "progress: kmzb_20240501.csv: 3 rows, 2 good, 1 bad, " in proc.stderr
+    assert "\x1b[" not in proc.stderr  # no terminal codes in a log
+    proc = cli("ingest", "--json", str(p))
+    assert proc.returncode == 0 and json.loads(proc.stdout)["files"][0]["rows"] == 3
+    assert "progress:" not in proc.stderr
+
+
+def test_cli_progress_bar_on_a_terminal(settings, tmp_path):
+    """On a terminal (a pty), the ingest draws a rich progress bar instead of the plain lines."""
+    import pty
+
+    p = write_extract(tmp_path / "kmzb_20240501.csv.gz", [row(i) for i in range(1, 40)])
+    leader, follower = pty.openpty()
+    proc = subprocess.Popen([sys.executable, "-m", "kmzb", "ingest", str(p)], cwd=PROJECT_ROOT, stdin=follower,
+                            stdout=subprocess.PIPE, stderr=follower, env={**os.environ, "COLUMNS": "120"})
+    os.close(follower)
+    out = b""
+    while True:
+        try:
+            part = os.read(leader, 65536)
+        except OSError:  # the child closed the terminal
+            break
+        if not part:
+            break
+        out += part
+    os.close(leader)
+    assert proc.wait(timeout=300) == 0
+    text = out.decode("utf-8", "replace")
+    assert "━" in text and "kmzb_20240501.csv.gz: 39 good, 0 bad" in text and "39 rows" in text
+    assert "progress:" not in text  # the bar, not the plain lines
