@@ -95,7 +95,7 @@ def bad_mask(df: pd.DataFrame, delim: str, lookup) -> np.ndarray:
 def lookup():
     """EPSG:2180 point -> gmina TERYT (None outside): kmzb.geo if present, else plain shapely."""
     try:
-        from kmzb.geo import geo_index
+        from kmzb.geo.lookup import geo_index
 
         return geo_index(GEO).lookup
     except ImportError:
