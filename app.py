@@ -65,8 +65,10 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
     server.extensions["kmzb_regions"] = gateway.regions
     server.register_blueprint(create_api())
     from web.auth import init_auth
+    from web.login import create_login_blueprint
 
-    init_auth(server, settings)  # /login, /logout, session cookie, audience()
+    init_auth(server, settings)  # session cookie, secret key, LoginManager, audience()
+    server.register_blueprint(create_login_blueprint())  # /login, /logout
     harden(server, settings, gateway.meta)
 
     @server.get("/vendor/bootstrap.min.css")

@@ -183,7 +183,7 @@ def private_responses(resp):
 
 
 def init_auth(server, settings) -> None:
-    """Login on the Flask server: cookie settings, secret key, LoginManager, /login, /logout."""
+    """Login state on the Flask server: cookie settings, secret key, LoginManager (the pages: web.login)."""
     env_key = os.environ.get("KMZB_SECRET_KEY")
     if env_key:
         server.secret_key = env_key
@@ -220,7 +220,4 @@ def init_auth(server, settings) -> None:
     server.extensions["kmzb_users"] = store
     server.extensions["kmzb_login_throttle"] = throttle
     server.extensions["kmzb_sessions"] = sessions
-    from web.login import create_login_blueprint
-
-    server.register_blueprint(create_login_blueprint())
     server.after_request(private_responses)
