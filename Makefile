@@ -7,7 +7,7 @@ PORT   ?= 8050
 export KMZB_DATA_DIR ?= $(CURDIR)/data
 export KMZB_GEO_DIR  ?= $(abspath $(CURDIR)/../shared/geo)
 
-.PHONY: setup setup-test run demo test test-unit test-e2e bench browser clean
+.PHONY: setup setup-test run demo test test-unit test-integration test-browser bench browser redis test-debs clean
 
 setup: $(VENV)/.installed
 
@@ -23,13 +23,26 @@ $(VENV)/.installed-test: $(VENV)/.installed requirements-test.txt
 	$(BIN)/pip install -q -r requirements-test.txt
 	touch $@
 
-# Debian's chromium and chromium-driver for the browser tests (installed only when missing)
-browser:
-	@if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; then \
-		echo "installing Debian chromium + chromium-driver for browser tests"; \
+# Debian packages the tests need, each installed only when its command is missing, with one
+# apt-get update for all of them: $(call debs,command:package ...)
+define debs
+	@missing=""; for pair in $(1); do command -v $${pair%%:*} >/dev/null 2>&1 || missing="$$missing $${pair#*:}"; done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing Debian$$missing for the tests"; \
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium chromium-driver >/dev/null; \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
 	fi
+endef
+BROWSER_DEBS := chromium:chromium chromedriver:chromium-driver
+REDIS_DEBS   := redis-server:redis-server
+
+# chromium + chromium-driver for the browser tests, redis-server for tests/test_redis.py
+browser:
+	$(call debs,$(BROWSER_DEBS))
+redis:
+	$(call debs,$(REDIS_DEBS))
+test-debs:
+	$(call debs,$(BROWSER_DEBS) $(REDIS_DEBS))
 
 demo: setup
 	@if [ ! -s "$(KMZB_DATA_DIR)/store/CURRENT" ]; then $(BIN)/python -m kmzb demo; else echo "data present: $$($(BIN)/python -m kmzb info | sed -n 2p)"; fi
@@ -40,11 +53,21 @@ run: demo
 	$(BIN)/python -m kmzb geo >/dev/null
 	$(BIN)/gunicorn -c gunicorn.conf.py --bind $(HOST):$(PORT) app:server
 
-test: setup-test browser
-	$(BIN)/python -m pytest -q
+# the tiers (pytest.ini markers) on 2 processes; a module's tests stay on one process, so its
+# module fixtures (a store, a server) are built once
+PYTEST := $(BIN)/python -m pytest -q -n 2 --dist loadscope
+
+test: setup-test test-debs
+	$(PYTEST)
 
 test-unit: setup-test
-	$(BIN)/python -m pytest -q -m "not e2e"
+	$(PYTEST) -m unit
+
+test-integration: setup-test redis
+	$(PYTEST) -m integration
+
+test-browser: setup-test browser
+	$(PYTEST) -m e2e
 
 bench: setup-test
 	$(BIN)/python bench/run_all.py

@@ -34,7 +34,6 @@ import os
 import random
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -56,6 +55,8 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from _common import view_callbacks  # noqa: E402
 
+from tests.helpers import free_port, wait_until_up  # noqa: E402
+
 TARGET_P95_MS = 500.0
 LEVELS = ("voivodeship", "powiat", "gmina")
 PRESETS = ("7d", "30d", "90d", "ytd", "last_year", "all")
@@ -65,12 +66,6 @@ METRICS = ("reports", "per10k", "rate")
 
 
 # ----------------------------------------------------------------------------- the server
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
 
 class Gunicorn:
     def __init__(self, data_dir: Path, workers: int, cache_dir: Path, log_path: Path, geo_dir: str):
@@ -88,21 +83,14 @@ class Gunicorn:
         self.proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "app:server"],
                                      cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT,
                                      start_new_session=True)
-        deadline = time.time() + 120
-        while True:
-            if self.proc.poll() is not None:
-                raise SystemExit("gunicorn exited: " + log_path.read_text()[-3000:])
-            try:
-                r = requests.get(self.url + "/api/v1/meta", timeout=60)
-                if r.status_code == 200:
-                    self.meta = r.json()
-                    return
-                raise SystemExit(f"the server answers /api/v1/meta with {r.status_code}: {r.text[:500]}")
-            except requests.RequestException:
-                if time.time() > deadline:
-                    self.stop()
-                    raise SystemExit("gunicorn did not start: " + log_path.read_text()[-3000:])
-                time.sleep(0.3)
+        try:
+            r = wait_until_up(self.url + "/api/v1/meta", self.proc, log_path, timeout=120, request_timeout=60)
+        except RuntimeError as e:
+            self.stop()
+            raise SystemExit(f"gunicorn did not start: {e}") from None
+        if r.status_code != 200:
+            raise SystemExit(f"the server answers /api/v1/meta with {r.status_code}: {r.text[:500]}")
+        self.meta = r.json()
 
     def workers(self) -> list[int]:
         out = subprocess.run(["pgrep", "-P", str(self.proc.pid)], capture_output=True, text=True).stdout

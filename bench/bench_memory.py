@@ -37,19 +37,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import PY, ROOT, STORE, geo_dir, write_result  # noqa: E402
 
+from tests.helpers import free_port, wait_until_up  # noqa: E402
+
 TARGET_MB = 800.0
 LEVELS = ("voivodeship", "powiat", "gmina")
 PRESETS = ("7d", "30d", "90d", "ytd", "last_year", "all", "custom")
 OUTCOMES = ("pending", "confirmed", "unconfirmed")
 SOURCES = ("internet", "debata", "kontakt")
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def rss_mb(pid: int) -> dict:
@@ -76,19 +70,12 @@ class Server:
         self.log = open(log_path, "w")
         self.proc = subprocess.Popen([PY, "-m", "gunicorn", "-c", "gunicorn.conf.py", "app:server"], cwd=app_dir,
                                      env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
-        deadline = time.time() + 120
-        while True:
-            if self.proc.poll() is not None:
-                raise SystemExit("gunicorn exited: " + log_path.read_text()[-3000:])
-            try:
-                if requests.get(self.url + "/healthz", timeout=60).status_code == 200:
-                    return
-            except requests.RequestException:
-                pass
-            if time.time() > deadline:
-                self.stop()
-                raise SystemExit("gunicorn did not start: " + log_path.read_text()[-3000:])
-            time.sleep(0.3)
+        try:
+            wait_until_up(self.url + "/healthz", self.proc, log_path, timeout=120, request_timeout=60,
+                          up=lambda r: r.status_code == 200)
+        except RuntimeError as e:
+            self.stop()
+            raise SystemExit(f"gunicorn did not start: {e}") from None
 
     def worker(self) -> int | None:
         kids = Path(f"/proc/{self.proc.pid}/task/{self.proc.pid}/children").read_text().split()

@@ -5,24 +5,18 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-import requests
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.support.ui import WebDriverWait
 
 from kmzb.config import PROJECT_ROOT
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from .helpers import free_port, wait_until_up
 
 
 class Server:
@@ -33,16 +27,12 @@ class Server:
         self.proc = subprocess.Popen(
             [sys.executable, "app.py", "--port", str(self.port)], cwd=PROJECT_ROOT,
             env={**os.environ, **env}, stdout=self.log, stderr=subprocess.STDOUT)
-        deadline = time.time() + 60
-        while time.time() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError("server exited: " + Path(self.log.name).read_text()[-3000:])
-            try:
-                if requests.get(self.url + "/api/v1/meta", timeout=2).status_code in (200, 503):
-                    return
-            except requests.RequestException:
-                time.sleep(0.2)
-        raise RuntimeError("server did not start: " + Path(self.log.name).read_text()[-3000:])
+        try:
+            wait_until_up(self.url + "/api/v1/meta", self.proc, self.log.name,
+                          up=lambda r: r.status_code in (200, 503))
+        except RuntimeError:
+            self.stop()
+            raise
 
     def logs(self) -> str:
         return Path(self.log.name).read_text()
@@ -73,3 +63,19 @@ def chrome(width=1366, height=900, download_dir: str | None = None) -> webdriver
     if download_dir:
         drv.execute_cdp_cmd("Page.setDownloadBehavior", {"behavior": "allow", "downloadPath": download_dir})
     return drv
+
+
+def wait(d, cond, timeout=30, msg=""):
+    """Wait until cond(driver) is truthy; returns its value."""
+    return WebDriverWait(d, timeout, poll_frequency=0.1).until(lambda drv: cond(drv), message=msg)
+
+
+def callbacks_idle(d) -> bool:
+    """No Dash callback requested, running or waiting for its outputs (the renderer's redux store,
+    as dash.testing checks it); a chain of callbacks keeps the next one queued, so idle means done."""
+    return d.execute_script("""
+        if (!window.store) return false;
+        const cbs = Object.assign({}, window.store.getState().callbacks);
+        delete cbs.stored; delete cbs.completed;
+        return Object.values(cbs).every(list => list.length === 0);
+    """)

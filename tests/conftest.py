@@ -27,6 +27,28 @@ WROCLAW = (17.0320, 51.1100, "0264011")
 BERLIN = (13.40, 52.52, None)
 
 
+# each module's tier (pytest.ini's markers); tests/e2e/ and modules with their own pytestmark mark themselves
+TIERS = {
+    "unit": {"test_architecture", "test_demo", "test_extract", "test_figures", "test_geo", "test_i18n", "test_stats"},
+    "integration": {"test_api", "test_auth", "test_callbacks", "test_cells", "test_changelog", "test_disclosure",
+                    "test_faults", "test_fuzz", "test_ingest", "test_limits", "test_login_race", "test_police",
+                    "test_privacy", "test_routes", "test_security"},
+}
+TIER_MARKS = ("unit", "integration", "e2e")
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if any(item.get_closest_marker(m) for m in TIER_MARKS):
+            continue
+        module = item.module.__name__.rsplit(".", 1)[-1]
+        tier = next((t for t, modules in TIERS.items() if module in modules), None)
+        if tier is None:
+            raise pytest.UsageError(f"{item.nodeid} has no tier: add its module to TIERS in tests/conftest.py "
+                                    "or give it a pytestmark (unit, integration or e2e)")
+        item.add_marker(tier)
+
+
 def xy(lon: float, lat: float) -> tuple[float, float]:
     return _to2180.transform(lon, lat)
 
@@ -79,7 +101,7 @@ def settings(tmp_path, monkeypatch):
 
 @pytest.fixture
 def geo():
-    from kmzb.geo import geo_index
+    from kmzb.geo.lookup import geo_index
 
     return geo_index(GEO_DIR)
 
@@ -109,4 +131,27 @@ def police_demo_store(tmp_path_factory, name: str):
 
     settings = demo_store(tmp_path_factory, name)
     UserStore(users_path(settings.data_dir)).add("anna", POLICE_PASSWORD, "police")
+    return settings
+
+
+@pytest.fixture(scope="session")
+def shared_store(tmp_path_factory) -> Path:
+    """One demo store (240 days, 5 % volume, 8 deltas: enough of every category for the disclosure
+    attacks) built once per test process, for the modules that only read reports. Use it through
+    `demo_on_shared`, which gives each module its own data directory around it."""
+    return demo_store(tmp_path_factory, "shared", days=240, scale=0.05, deltas=8).store_dir
+
+
+def demo_on_shared(tmp_path_factory, shared_store: Path, name: str, *, police: bool = False):
+    """Settings of a fresh data directory whose `store` is the shared demo store (a symlink): the
+    reports are shared read-only, while the users, login attempts and caches are the module's own.
+    With `police`, one police user, `anna`, whose password is POLICE_PASSWORD."""
+    from kmzb.accounts.users import UserStore, users_path
+
+    data = tmp_path_factory.mktemp(name) / "data"
+    data.mkdir()
+    (data / "store").symlink_to(shared_store, target_is_directory=True)
+    settings = get_settings(data_dir=data, geo_dir=GEO_DIR)
+    if police:
+        UserStore(users_path(settings.data_dir)).add("anna", POLICE_PASSWORD, "police")
     return settings

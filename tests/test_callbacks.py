@@ -19,12 +19,12 @@ from dashboard.state import DEFAULT, ViewState, from_query, map_scope, to_query
 from kmzb import reference
 
 from .conftest import DEMO_END as END
-from .conftest import demo_store
+from .conftest import demo_on_shared
 
 
 @pytest.fixture(scope="module")
-def app_ctx(tmp_path_factory):
-    settings = demo_store(tmp_path_factory, "cb", days=120, scale=0.05, deltas=6)
+def app_ctx(tmp_path_factory, shared_store):
+    settings = demo_on_shared(tmp_path_factory, shared_store, "cb")
     from app import create_app
 
     app = create_app(settings)

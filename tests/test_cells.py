@@ -19,7 +19,7 @@ from kmzb.query import queries
 from kmzb.query.filters import BadInput, Filters
 from kmzb.query.gateway import DataGateway
 
-from .conftest import DEMO_END, demo_store
+from .conftest import DEMO_END, demo_on_shared
 
 SPEC = PROJECT_ROOT / "kmzb" / "spec" / "categories.csv"
 
@@ -37,8 +37,8 @@ ONLY = sorted(c for c, v in VIS.items() if v == "confirmed-only")
 
 
 @pytest.fixture(scope="module")
-def gw(tmp_path_factory):
-    settings_ = demo_store(tmp_path_factory, "cells", days=90, scale=0.03, deltas=4)
+def gw(tmp_path_factory, shared_store):
+    settings_ = demo_on_shared(tmp_path_factory, shared_store, "cells")
     return DataGateway(settings_)
 
 

@@ -24,7 +24,7 @@ import pytest
 from dashboard import ids
 from kmzb import reference
 
-from .conftest import DEMO_END, POLICE_PASSWORD, demo_store
+from .conftest import DEMO_END, POLICE_PASSWORD, demo_on_shared
 
 HIDDEN = tuple(c.code for c in reference.categories() if c.public_visibility == "hidden")
 PUBLIC_CATS = tuple(c.code for c in reference.categories() if c.public_visibility != "hidden")
@@ -33,13 +33,10 @@ WINDOWS = ((DEMO_END - timedelta(days=89), DEMO_END), (None, None))
 
 
 @pytest.fixture(scope="module")
-def env(tmp_path_factory):
+def env(tmp_path_factory, shared_store):
     import os
 
-    from kmzb.accounts.users import UserStore, users_path
-
-    settings = demo_store(tmp_path_factory, "disclosure", days=240, scale=0.05, deltas=3)
-    UserStore(users_path(settings.data_dir)).add("anna", POLICE_PASSWORD, "police")
+    settings = demo_on_shared(tmp_path_factory, shared_store, "disclosure", police=True)
     old = os.environ.get("KMZB_API_RATE")
     os.environ["KMZB_API_RATE"] = "1000000 per minute"  # the attack is about numbers, not speed
     try:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -28,6 +27,7 @@ from kmzb.ingest.run import run_ingest
 from kmzb.store import Store, StoreError
 
 from .conftest import GDANSK, GEO_DIR, row, write_extract
+from .helpers import free_port, wait_until_up
 
 BIG_ROWS = 300_000
 
@@ -445,29 +445,16 @@ def test_bad_inputs_on_an_empty_data_directory(settings, tmp_path):
 
 # ----------------------------------------------------------------------------- gunicorn
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_gunicorn_config_serves_and_replaces_a_killed_worker(settings, tmp_path):
     (v1, n1), = base_store(settings, tmp_path)
-    port = _free_port()
+    port = free_port()
     log = open(tmp_path / "gunicorn.log", "w+")
     env = env_for(settings, KMZB_BIND=f"127.0.0.1:{port}", KMZB_WORKERS="2")
     proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "app:server"],
                             cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.time() + 60
-        while True:
-            try:
-                r = requests.get(url + "/api/v1/meta", timeout=5)
-                break
-            except requests.RequestException:
-                assert proc.poll() is None and time.time() < deadline, Path(log.name).read_text()[-3000:]
-                time.sleep(0.2)
+        r = wait_until_up(url + "/api/v1/meta", proc, log.name)
         assert r.status_code == 200 and r.json()["data_version"] == v1
         workers = [int(p) for p in subprocess.run(["pgrep", "-P", str(proc.pid)], capture_output=True,
                                                   text=True).stdout.split()]

@@ -44,7 +44,7 @@ from .conftest import (
     HEADER,
     KRAKOW,
     WROCLAW,
-    demo_store,
+    demo_on_shared,
     row,
 )
 
@@ -61,7 +61,7 @@ def bounded(n: int):
 
 @pytest.fixture(scope="module")
 def lookup():
-    from kmzb.geo import geo_index
+    from kmzb.geo.lookup import geo_index
 
     return geo_index(GEO_DIR).lookup
 
@@ -238,8 +238,8 @@ END = DEMO_END
 
 
 @pytest.fixture(scope="module")
-def app_ctx(tmp_path_factory):
-    settings = demo_store(tmp_path_factory, "fuzz", deltas=2)
+def app_ctx(tmp_path_factory, shared_store):
+    settings = demo_on_shared(tmp_path_factory, shared_store, "fuzz")
     from app import create_app
 
     # these tests send hundreds of requests a minute from one client: they test the answers, not

@@ -12,7 +12,6 @@ import shutil
 import signal
 import subprocess
 import threading
-import time
 from datetime import date, timedelta
 
 import pytest
@@ -25,6 +24,7 @@ from kmzb.query.filters import Filters
 from web import limits
 
 from .conftest import GDANSK, KRAKOW, row, write_extract
+from .helpers import free_port, wait_until_up
 
 ROWS = [
     row(1, status="Potwierdzone", created="2022-01-10 10:00:00", modified="2022-01-11 10:00:00"),
@@ -301,8 +301,6 @@ def test_the_code_fingerprint_covers_every_file_that_computes_cached_values(tmp_
 # ----------------------------------------------------------------------------- make run
 
 def test_make_run_serves_with_gunicorn(store, tmp_path):
-    from tests.browser import free_port
-
     port = free_port()
     env = {**os.environ, "KMZB_DATA_DIR": str(store.data_dir), "KMZB_GEO_DIR": str(store.geo_dir),
            "KMZB_WORKERS": "1"}
@@ -311,15 +309,8 @@ def test_make_run_serves_with_gunicorn(store, tmp_path):
                             cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     try:
         url = f"http://127.0.0.1:{port}"
-        deadline = time.time() + 90
-        while True:
-            assert proc.poll() is None, (tmp_path / "run.log").read_text()[-3000:]
-            try:  # (gunicorn listens before its worker has imported the app: wait for an answer)
-                r = requests.head(url + "/", timeout=60)
-                break
-            except requests.RequestException:
-                assert time.time() < deadline, (tmp_path / "run.log").read_text()[-3000:]
-                time.sleep(0.2)
+        # gunicorn listens before its worker has imported the app: wait for an answer
+        r = wait_until_up(url + "/", proc, tmp_path / "run.log", timeout=90, method="HEAD", request_timeout=60)
         assert r.status_code == 200
         assert "werkzeug" not in r.headers.get("Server", "").lower()
         assert "gunicorn" in (tmp_path / "run.log").read_text().lower()

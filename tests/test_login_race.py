@@ -12,12 +12,10 @@ from __future__ import annotations
 
 import os
 import re
-import socket
 import subprocess
 import sys
 import tempfile
 import threading
-import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -27,6 +25,8 @@ import requests
 
 from kmzb.accounts.users import UserStore, users_path
 from kmzb.config import PROJECT_ROOT
+
+from .helpers import free_port, wait_until_up
 
 PASSWORD = "correct horse battery"
 WRONG = "wrong password 123"
@@ -150,35 +150,23 @@ def test_right_password_after_the_checks_are_used_does_not_log_in(workers):
 
 # ---------------------------------------------------------------- the real server, 2 workers
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 class Gunicorn:
     """`gunicorn -c gunicorn.conf.py app:server` with 2 workers on a free loopback port."""
 
     def __init__(self, env: dict):
-        self.url = f"http://127.0.0.1:{_free_port()}"
+        self.url = f"http://127.0.0.1:{free_port()}"
         self.log = tempfile.NamedTemporaryFile(prefix="kmzb-gunicorn-", suffix=".log", delete=False)
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "app:server"], cwd=PROJECT_ROOT,
             env={**os.environ, **env, "KMZB_BIND": self.url.removeprefix("http://"), "KMZB_WORKERS": "2",
                  "KMZB_LOG_LEVEL": "warning"},
             stdout=self.log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 90
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError("gunicorn exited: " + self.logs()[-3000:])
-            try:
-                if requests.get(self.url + "/login", timeout=5).status_code == 200:
-                    return
-            except requests.RequestException:
-                pass
-            time.sleep(0.2)  # polling for the port to open, not synchronisation
-        self.stop()
-        raise RuntimeError("gunicorn did not start: " + self.logs()[-3000:])
+        try:
+            wait_until_up(self.url + "/login", self.proc, self.log.name, timeout=90,
+                          up=lambda r: r.status_code == 200)
+        except RuntimeError:
+            self.stop()
+            raise
 
     def logs(self) -> str:
         return Path(self.log.name).read_text()

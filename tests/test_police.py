@@ -25,6 +25,7 @@ from .conftest import police_demo_store
 
 @pytest.fixture(scope="module")
 def env(tmp_path_factory):
+    # its own store: the report it details has a one-line description
     settings = police_demo_store(tmp_path_factory, "police")
     from app import create_app
 

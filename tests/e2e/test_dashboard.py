@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 import re
-import time
 from datetime import date, timedelta
 from urllib.parse import parse_qs, urlparse
 
@@ -16,17 +15,16 @@ from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
-from selenium.webdriver.support.ui import WebDriverWait
 
-from tests.browser import Server, chrome
-from tests.conftest import GEO_DIR, demo_store
+from tests.browser import Server, callbacks_idle, chrome, wait
+from tests.conftest import GEO_DIR, demo_on_shared
 
 pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    data = demo_store(tmp_path_factory, "e2e", days=150, scale=0.05, deltas=8).data_dir
+def server(tmp_path_factory, shared_store):
+    data = demo_on_shared(tmp_path_factory, shared_store, "e2e").data_dir
     srv = Server({"KMZB_DATA_DIR": str(data), "KMZB_GEO_DIR": str(GEO_DIR), "KMZB_TILES_URL": ""})
     yield srv
     srv.stop()
@@ -44,10 +42,6 @@ def number(text: str) -> int:
     return int(re.sub(r"[^\d-]", "", text.replace("−", "-")))
 
 
-def wait(d, cond, timeout=30, msg=""):
-    return WebDriverWait(d, timeout, poll_frequency=0.1).until(lambda drv: cond(drv), message=msg)
-
-
 def kpi_reports(d) -> int | None:
     t = d.find_element(By.ID, "kpi-reports").text
     return number(t) if re.search(r"\d", t) else None
@@ -57,9 +51,8 @@ def ready(d) -> None:
     """Page rendered: KPIs filled, map drawn, grid filled, no callback pending."""
     wait(d, lambda x: kpi_reports(x) is not None, msg="KPI never filled")
     wait(d, lambda x: len(x.find_elements(By.CSS_SELECTOR, "path.leaflet-interactive")) > 0, msg="map not drawn")
-    wait(d, lambda x: x.execute_script(
+    wait(d, lambda x: callbacks_idle(x) and x.execute_script(
         "return !document.querySelector('[data-dash-is-loading=\"true\"]')"), msg="still loading")
-    time.sleep(0.3)
 
 
 def search_of(d) -> dict:
@@ -114,7 +107,7 @@ def choose(d, dropdown_id: str, text: str) -> None:
             return False
         return False
 
-    time.sleep(0.5)
+    wait(d, callbacks_idle, msg="the search's options never settled")
     wait(d, pick, msg=f"no option {text!r}")
     try:
         box.send_keys(Keys.ESCAPE)

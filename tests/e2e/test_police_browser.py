@@ -4,25 +4,23 @@ details with its status history, the per-unit table; log out and it is all gone.
 from __future__ import annotations
 
 import re
-import time
 
-import duckdb
 import pytest
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support.ui import WebDriverWait
 
 from kmzb.store import Store
-from tests.browser import Server, chrome
-from tests.conftest import GEO_DIR, police_demo_store
+from tests.browser import Server, chrome, wait
+from tests.conftest import GEO_DIR, demo_on_shared
 from tests.conftest import POLICE_PASSWORD as PASSWORD
 
 pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    settings = police_demo_store(tmp_path_factory, "e2e-police")
+def server(tmp_path_factory, shared_store):
+    settings = demo_on_shared(tmp_path_factory, shared_store, "e2e-police", police=True)
     srv = Server({"KMZB_DATA_DIR": str(settings.data_dir), "KMZB_GEO_DIR": str(GEO_DIR), "KMZB_TILES_URL": ""})
     srv.store = Store(settings.store_dir)
     yield srv
@@ -36,10 +34,6 @@ def browser():
     d.quit()
 
 
-def wait(d, cond, timeout=30, msg=""):
-    return WebDriverWait(d, timeout, poll_frequency=0.1).until(lambda drv: cond(drv), message=msg)
-
-
 def present(d, css: str) -> list:
     return d.find_elements(By.CSS_SELECTOR, css)
 
@@ -50,11 +44,24 @@ def severe(d) -> list:
             and not ("/login" in e["message"] and "401" in e["message"])]
 
 
+def redrawn(d, cluster) -> bool:
+    """The clicked cluster's zoom is done: dash-leaflet redraws the points on `moveend`, which
+    removes the old cluster markers from the page."""
+    if present(d, ".leaflet-zoom-anim"):
+        return False
+    try:
+        cluster.is_displayed()
+    except StaleElementReferenceException:
+        return True
+    return False
+
+
 def history_of(server, oid: int) -> list[str]:
-    snap = server.store.current()
-    with duckdb.connect(str(snap.path), read_only=True) as con:
-        return [r[0] for r in con.execute(
-            "SELECT status::VARCHAR FROM status_history WHERE objectid = ? ORDER BY modified_at", [oid]).fetchall()]
+    # through the Store, like every reader of the shared store in this process (DuckDB refuses a
+    # second connection to one file with another configuration)
+    cur, _ = server.store.cursor()
+    return [r[0] for r in cur.execute(
+        "SELECT status::VARCHAR FROM status_history WHERE objectid = ? ORDER BY modified_at", [oid]).fetchall()]
 
 
 def test_login_points_detail_and_logout(server, browser):
@@ -96,7 +103,7 @@ def test_login_points_detail_and_logout(server, browser):
             break
         cluster = max(present(d, ".marker-cluster"), key=lambda c: int(re.sub(r"\D", "", c.text) or 0))
         ActionChains(d).move_to_element(cluster).click().perform()
-        time.sleep(0.8)
+        wait(d, lambda x, c=cluster: redrawn(x, c), msg="the map did not zoom into the cluster")
     assert points, "zooming into clusters never showed single points"
     target = points[0]
     oid = int(re.search(r"p-(\d+)", target.get_attribute("class")).group(1))
