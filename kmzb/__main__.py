@@ -158,7 +158,7 @@ def cmd_info(args) -> int:
 
 
 def cmd_geo(args) -> int:
-    from kmzb.geo import ensure_map_assets
+    from kmzb.geo.assets import ensure_map_assets
 
     manifest = ensure_map_assets(get_settings())
     print(json.dumps(manifest, ensure_ascii=False, indent=2))

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from kmzb.config import PROJECT_ROOT, Settings
-from kmzb.geo import districts as geo_districts
+from kmzb.geo.districts import districts as geo_districts
 from kmzb.query import queries
 from kmzb.query.filters import Filters
 from kmzb.query.queries import PUBLIC
