@@ -234,7 +234,7 @@ class DataGateway:
     # ------------------------------------------------------------------ map geometry (static files)
     def map_manifest(self) -> dict:
         if self._static.manifest is None:
-            from kmzb.geo import ensure_map_assets
+            from kmzb.geo.assets import ensure_map_assets
 
             self._static.manifest = ensure_map_assets(self.settings)
         return self._static.manifest
