@@ -32,6 +32,7 @@ KNOWN_PARAMS = {
     "districts": {"level", "compare", "from", "to", "category", "status", "outcome", "source", "teryt", "format"},
     "categories": {"from", "to", "category", "status", "outcome", "source", "teryt", "format"},
     "timeseries": {"interval", "from", "to", "category", "status", "outcome", "source", "teryt", "format"},
+    "changes": {"level", "compare", "from", "to", "category", "status", "outcome", "source", "teryt", "format"},
     "meta": {"format"},
     "sensitive": {"from", "to", "category", "teryt", "format"},
 }
@@ -104,8 +105,27 @@ def districts():
             raise BadInput("'compare' needs both 'from' and 'to'")
         df = gateway().district_table(f, level, compare, request_audience())[columns.DISTRICT_TABLE]
     else:
-        df = gateway().districts(f, level, request_audience())[columns.DISTRICT]
+        df = gateway().district_rows(f, level, request_audience())[columns.DISTRICT]
     return _respond(df, fmt, f"districts_{level}", {"level": level, "filters": _fq(f), **_public_note()})
+
+
+CHANGES_NOTE = ("Per district and category: the selected period against the comparison period, tested as two "
+                "Poisson counts (exact conditional binomial test), Benjamini-Hochberg across every cell with a "
+                "report in either period; only the significant rows (adjusted p < 0.05). rate_ratio is reports "
+                "per day after / before, with its exact 95% interval.")
+
+
+def changes():
+    _check_params("changes")
+    level = parse_choice("level", request.args.get("level"), LEVELS, "voivodeship")
+    fmt = parse_choice("format", request.args.get("format"), FORMATS, "json")
+    compare = parse_choice("compare", request.args.get("compare"), COMPARES, "previous")
+    f = _free_form_filters()
+    if not (f.date_from and f.date_to):
+        raise BadInput("/api/v1/changes needs both 'from' and 'to'")
+    df = gateway().changes(f, level, compare, request_audience())[columns.CHANGES]
+    return _respond(df, fmt, f"changes_{level}", {"level": level, "compare": compare, "filters": _fq(f),
+                                                  "note": CHANGES_NOTE, **_public_note()})
 
 
 def categories():
@@ -152,6 +172,7 @@ ROUTES = (
     ("/categories", "categories", categories),
     ("/timeseries", "timeseries", timeseries),
     ("/sensitive", "sensitive", sensitive_table),
+    ("/changes", "changes", changes),
     ("/meta", "meta", meta),
 )
 

@@ -37,6 +37,7 @@ ROUTES: tuple[Route, ...] = (
     Route("/api/v1/categories", "GET", "public", "one row per category"),
     Route("/api/v1/timeseries", "GET", "public", "one row per day, week or month"),
     Route("/api/v1/sensitive", "GET", "public", "the fixed table of the sensitive categories"),
+    Route("/api/v1/changes", "GET", "public", "the significant changes per district and category"),
     Route("/api/v1/meta", "GET", "public", "data version, last ingest, reports, date range"),
     Route("/api/v1", "GET", "public", "JSON 404 naming the endpoints"),
     Route("/api/v1/", "GET", "public", "JSON 404 naming the endpoints"),

@@ -62,6 +62,7 @@ class _Static:
         self.labels: dict | None = None
         self.tables: dict[str, pd.DataFrame] = {}
         self.enums: tuple[str, tuple] | None = None  # (data version, enum values)
+        self.weights: dict[str, dict] = {}  # level -> queen contiguity (kmzb.geo.weights)
 
 
 class DataGateway:
@@ -208,11 +209,63 @@ class DataGateway:
     def week_heatmap(self, f: Filters, audience: str = PUBLIC) -> pd.DataFrame:
         return self._memo("heatmap", (f, audience), lambda cur: queries.week_heatmap(cur, f, audience))
 
+    # ------------------------------------------------------------------ small-area statistics
+    def level_weights(self, level: str) -> dict:
+        """Queen contiguity of the level's districts from the map's own boundary files (built once,
+        cached on disk beside them; kmzb.geo.weights)."""
+        held = self._static.weights.get(level)
+        if held is None:
+            from kmzb.geo.weights import queen
+
+            held = self._static.weights[level] = queen(self.settings.assets_geo_dir, self.map_manifest(), level)
+        return held
+
+    def small_area(self, f: Filters, level: str, audience: str = PUBLIC) -> pd.DataFrame:
+        """Smoothed rate, unstable flag and hot-spot class of every district of the level, computed
+        on the whole level (the region filter does not change them) from the public counts for the
+        public (`districts`)."""
+        from kmzb.query import smallarea
+
+        whole = f.replace(teryt=None)
+
+        def run(cur):
+            counts = self.districts(whole, level, audience)
+            out = smallarea.small_area(counts["reports"].to_numpy(), counts["population"].to_numpy(),
+                                       self.level_weights(level)["neighbors"])
+            out.insert(0, "teryt", counts["teryt"].to_numpy())
+            return out
+        return self._memo("small_area", (whole, level, audience), run)
+
+    def district_rows(self, f: Filters, level: str, audience: str = PUBLIC) -> pd.DataFrame:
+        """`districts` plus the small-area columns (/api/v1/districts)."""
+        base = self.districts(f, level, audience)
+        extra = self.small_area(f, level, audience).set_index("teryt").loc[base["teryt"]]
+        for col in extra.columns:
+            base[col] = extra[col].to_numpy()
+        return base
+
+    def changes(self, f: Filters, level: str, compare: str, audience: str = PUBLIC) -> pd.DataFrame:
+        """The significant changes per district x category against the comparison period
+        (kmzb.query.changes); needs f.date_from and f.date_to."""
+        from kmzb.query import changes
+
+        def run(cur):
+            prev = queries.previous_period(f, compare)
+            table = self.districts_table(level)
+            base, after = changes.district_category(self.cells(f), table, f, level, audience)
+            before_cells = self.cells(prev)
+            _, before = changes.district_category(before_cells, table, prev, level, audience)
+            cats = self.cells(f).categories
+            assert before_cells.categories == cats  # one snapshot, one ENUM
+            return changes.changes(base, cats, after, before, (f.date_to - f.date_from).days + 1,
+                                   (prev.date_to - prev.date_from).days + 1)
+        return self._memo("changes", (f, level, compare, audience), run)
+
     def district_table(self, f: Filters, level: str, compare: str | None, audience: str = PUBLIC) -> pd.DataFrame:
         """The districts rows plus change against the comparison period, the top category and
         the median days to verification (the dashboard's table and its CSV)."""
         def run(cur):
-            base = self.districts(f, level, audience)
+            base = self.district_rows(f, level, audience)
             extras = queries.district_extras(cur, f, level, self.districts_table(level), audience, self.cells(f))
             assert (extras["teryt"].to_numpy() == base["teryt"].to_numpy()).all()  # same rows, same order
             out = base.assign(top_category=extras["top_category"].to_numpy(),

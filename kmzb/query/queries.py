@@ -164,7 +164,7 @@ def district_counts(cur, f: Filters, level: str, districts: pd.DataFrame, audien
     cols = {"teryt": base["teryt"], "name": base["name"], "population": population, **_rated(g)}
     with np.errstate(divide="ignore", invalid="ignore"):
         cols["reports_per_10k"] = np.round(np.asarray(cols["reports"], dtype=float) / population * 10_000, 2)
-    return pd.DataFrame({k: cols[k] for k in columns.DISTRICT})
+    return pd.DataFrame({k: cols[k] for k in columns.DISTRICT_COUNTS})
 
 
 def top_categories(cur, f: Filters, level: str, districts: pd.DataFrame, audience: str = PUBLIC,
@@ -295,7 +295,11 @@ def public_reports(cur) -> int:
 
 
 def previous_period(f: Filters, mode: str = "previous") -> Filters:
-    """The comparison period: the previous equal period, or the same period a year earlier."""
+    """The comparison period: the previous equal period, or the same period a year earlier.
+
+    A range of whole calendar months (a month, a quarter, a year) is compared with the same number
+    of whole months just before it (last year with the year before, a leap year or not); any other
+    range with the same number of days just before it."""
     if not (f.date_from and f.date_to):
         return f
     if mode == "year":
@@ -304,8 +308,27 @@ def previous_period(f: Filters, mode: str = "previous") -> Filters:
                              date_to=f.date_to.replace(year=f.date_to.year - 1))
         except ValueError:  # 29 February
             return f.replace(date_from=f.date_from - timedelta(days=365), date_to=f.date_to - timedelta(days=365))
+    months = whole_months(f.date_from, f.date_to)
+    if months:  # whole calendar months (a month, a quarter, a year): the same number of months before
+        start = _add_months(f.date_from, -months)
+        return f.replace(date_from=start, date_to=f.date_from - timedelta(days=1))
     length = (f.date_to - f.date_from).days + 1
     return f.replace(date_from=f.date_from - timedelta(days=length), date_to=f.date_to - timedelta(days=length))
+
+
+def _add_months(d, n: int):
+    """The first day of the month n months after d's month (d is a first day)."""
+    y, m = divmod(d.year * 12 + d.month - 1 + n, 12)
+    return d.replace(year=y, month=m + 1, day=1)
+
+
+def whole_months(date_from, date_to) -> int:
+    """How many whole calendar months [date_from, date_to] spans, when it starts on a month's first
+    day and ends on a month's last day; else 0."""
+    if date_from.day != 1 or (date_to + timedelta(days=1)).day != 1 or date_to < date_from:
+        return 0
+    end = date_to + timedelta(days=1)
+    return (end.year * 12 + end.month) - (date_from.year * 12 + date_from.month)
 
 
 FIRST_FILE_DATE_SQL = """SELECT min(strptime(regexp_extract(file, 'kmzb_(?:full_)?([0-9]{8})', 1), '%Y%m%d'))

@@ -1,0 +1,135 @@
+"""Small-area statistics of one level's districts: smoothed rates, the unstable flag, hot spots.
+
+- Rates per 10,000 smoothed by Marshall's global empirical Bayes (``esda.smoothing.Empirical_Bayes``):
+  each district's rate is pulled towards the national rate, the more the fewer inhabitants it has.
+  When the rates vary less than chance alone would make them (Marshall's between-district variance
+  below zero), every district gets the national rate (the weight is clamped at 0, as Marshall says;
+  esda would give negative weights).
+- A raw rate built on fewer than MIN_STABLE reports is `unstable` (the NCHS rule: relative
+  standard error above 23 %).
+- Hot spots: Getis-Ord Gi* (``esda.G_Local``, star, binary weights with each district its own
+  neighbour) on the smoothed rate, queen contiguity (kmzb.geo.weights), PERMUTATIONS conditional
+  permutations with a fixed seed (the same data give the same classes), the pseudo p-values
+  adjusted by Benjamini–Hochberg across the level's districts. Classes by adjusted p: hot/cold
+  at 99 % (p <= 0.01), 95 % (<= 0.05), 90 % (<= 0.10), else not significant; islands (no
+  neighbour) are not tested.
+
+The computations always take every district of the level (the national prior, neighbourhoods
+that do not stop at a region's border); a region filter then only picks rows.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+
+from kmzb.query.columns import SMALL_AREA
+
+MIN_STABLE = 20
+PERMUTATIONS = 999
+SEED = 2016
+LEVELS_CONF = ((0.01, "99"), (0.05, "95"), (0.10, "90"))
+NOT_SIGNIFICANT = "ns"
+ISLAND = "island"
+CLASSES = tuple(f"{kind}_{c}" for kind in ("hot", "cold") for _, c in LEVELS_CONF) + (NOT_SIGNIFICANT, ISLAND)
+COLUMNS = SMALL_AREA
+
+
+def eb_rates(reports, population) -> np.ndarray:
+    """Per-10,000 rates smoothed by global empirical Bayes; NaN where the population is 0."""
+    from esda.smoothing import Empirical_Bayes
+
+    e = np.asarray(reports, dtype=float)
+    b = np.asarray(population, dtype=float)
+    out = np.full(len(e), np.nan)
+    ok = b > 0
+    if not ok.any() or e[ok].sum() == 0:
+        out[ok] = 0.0
+        return out
+    e, b = e[ok], b[ok]
+    smoothed = Empirical_Bayes(e, b).r.ravel()
+    mean = e.sum() / b.sum()
+    raw = e / b
+    # esda leaves the weight negative when the between-district variance estimate is < 0:
+    # then the smoothed rate lies beyond the mean, on the far side from the raw rate
+    if np.any((smoothed - mean) * (raw - mean) < -1e-15):
+        smoothed = np.full(len(e), mean)
+    out[ok] = smoothed * 10_000
+    return out
+
+
+def unstable(reports) -> np.ndarray:
+    return np.asarray(reports) < MIN_STABLE
+
+
+def fdr_bh(p) -> np.ndarray:
+    """Benjamini–Hochberg adjusted p-values (scipy); NaN stays NaN and is not counted as a test."""
+    from scipy.stats import false_discovery_control
+
+    p = np.asarray(p, dtype=float)
+    out = np.full(len(p), np.nan)
+    ok = np.isfinite(p)
+    if ok.any():
+        out[ok] = false_discovery_control(p[ok], method="bh")
+    return out
+
+
+def _binary_weights(neighbors: list[list[int]]):
+    """A fresh libpysal W (esda changes the W it is given): binary, each district its own neighbour."""
+    from libpysal.weights import W
+
+    nb = {i: [i, *js] for i, js in enumerate(neighbors)}
+    return W(nb, {i: [1.0] * len(js) for i, js in nb.items()}, silence_warnings=True)
+
+
+def gi_star(values, neighbors: list[list[int]], permutations: int = PERMUTATIONS,
+            seed: int = SEED) -> tuple[np.ndarray, np.ndarray]:
+    """(z, pseudo p) of Gi* per district; NaN for islands and where nothing varies."""
+    import esda
+
+    y = np.nan_to_num(np.asarray(values, dtype=float), nan=0.0)
+    n = len(y)
+    z = np.full(n, np.nan)
+    p = np.full(n, np.nan)
+    islands = np.array([len(js) == 0 for js in neighbors], dtype=bool)
+    if n < 3 or np.ptp(y) == 0:
+        return z, p
+    with warnings.catch_warnings(), np.errstate(divide="ignore", invalid="ignore"):
+        warnings.simplefilter("ignore")
+        g = esda.G_Local(y, _binary_weights(neighbors), transform="B", star=None, permutations=permutations,
+                         seed=seed, n_jobs=1, keep_simulations=False)
+    z = np.where(islands | ~np.isfinite(g.Zs), np.nan, g.Zs)
+    p = np.where(np.isnan(z), np.nan, g.p_sim)
+    return z, p
+
+
+def hotspot_classes(z, p_adjusted, islands=None) -> np.ndarray:
+    z = np.asarray(z, dtype=float)
+    p = np.asarray(p_adjusted, dtype=float)
+    out = np.full(len(z), NOT_SIGNIFICANT, dtype=object)
+    for limit, conf in reversed(LEVELS_CONF):  # strictest last, so it wins
+        sig = np.isfinite(p) & (p <= limit)
+        out[sig & (z > 0)] = f"hot_{conf}"
+        out[sig & (z < 0)] = f"cold_{conf}"
+    if islands is not None:
+        out[np.asarray(islands, dtype=bool)] = ISLAND
+    return out
+
+
+def small_area(reports, population, neighbors: list[list[int]] | None,
+               permutations: int = PERMUTATIONS, seed: int = SEED) -> pd.DataFrame:
+    """The columns COLUMNS for every district of a level (rows in the level's order)."""
+    smoothed = eb_rates(reports, population)
+    out = pd.DataFrame({"reports_per_10k_smoothed": np.round(smoothed, 2), "unstable": unstable(reports)})
+    if neighbors is None:
+        out["hotspot"] = None
+        out["hotspot_p"] = np.nan
+        return out
+    z, p = gi_star(smoothed, neighbors, permutations, seed)
+    adjusted = fdr_bh(p)
+    islands = [len(js) == 0 for js in neighbors]
+    out["hotspot"] = hotspot_classes(z, adjusted, islands)
+    out["hotspot_p"] = np.round(adjusted, 4)
+    return out
