@@ -29,19 +29,69 @@ window.kmzb = Object.assign({}, window.kmzb, {
     } else if (e && e.c >= "0" && e.c <= "9") {
       s.fillColor = (h.colors || [])[+e.c] || s.fillColor;
     }
-    if (h.selected && feature.properties.teryt === h.selected) { s.weight = 3; s.color = "#111"; }
+    var t = feature.properties.teryt;
+    if (h.scope && t.indexOf(h.scope) !== 0) {
+      // a neighbour outside the shown region: context only, faint
+      s = {className: "district neighbour d-" + t, weight: 0.6, color: "#9a9a9a", opacity: 0.8, fillOpacity: 0.35,
+           fillColor: "#eeeeee", dashArray: null};
+    }
+    if (h.selected && t === h.selected) {
+      s.weight = 3.5; s.color = "#111"; s.className += " selected";
+      window.kmzb._front(t);
+    }
     return s;
+  },
+  // the selected district's outline on top of its neighbours' (SVG draws in order)
+  _layers: {},
+  _front: function (teryt) {
+    setTimeout(function () {
+      var l = window.kmzb._layers[teryt];
+      if (l && l._map && l.bringToFront) l.bringToFront();
+    }, 0);
+  },
+  // the tooltip's text without markup: a district's accessible name
+  label: function (feature, h) {
+    var div = document.createElement("div");
+    div.innerHTML = window.kmzb.tooltip(feature, h).replace(/<br>/g, " · ");
+    return div.textContent;
+  },
+  // keyboard: when few districts are drawn (h.shown <= h.focusable), each is a named button and
+  // Enter or Space drills down like a click; with hundreds, the district table is the way in
+  _keyboard: function (feature, layer, context) {
+    var hideout = function () { return (context && context.hideout) || {}; };
+    layer.on("add", function () {
+      var el = layer.getElement && layer.getElement();
+      if (!el) return;
+      var h = hideout(), t = feature.properties.teryt;
+      var inside = !h.scope || t.indexOf(h.scope) === 0;
+      if (inside && h.shown != null && h.focusable != null && h.shown <= h.focusable) {
+        el.setAttribute("tabindex", "0");
+        el.setAttribute("role", "button");
+        el.setAttribute("aria-label", window.kmzb.label(feature, h));
+        el.addEventListener("focus", function () { el.setAttribute("aria-label", window.kmzb.label(feature, hideout())); });
+        el.addEventListener("keydown", function (e) {
+          if (e.key !== "Enter" && e.key !== " ") return;
+          e.preventDefault();
+          var c = layer.getBounds ? layer.getBounds().getCenter() : null;
+          layer.fire("click", {latlng: c, originalEvent: e}, true);
+        });
+      } else {
+        el.setAttribute("aria-hidden", "true");
+      }
+    });
   },
   hover: function () { return {weight: 3, color: "#222"}; },
   filter: function (feature, context) {
     var h = (context && context.hideout) || {};
-    return !h.scope || feature.properties.teryt.indexOf(h.scope) === 0;
+    var within = h.context !== undefined ? h.context : h.scope;
+    return !within || feature.properties.teryt.indexOf(within) === 0;
   },
   tooltip: function (feature, h) {
     var e = window.kmzb._entry(feature, h) || {};
     var p = feature.properties;
     var lines = ["<b>" + (p.label || p.name) + "</b> <small>" + p.teryt + "</small>"];
     if (!h || !h.cls) return lines[0];
+    if (h.scope && p.teryt.indexOf(h.scope) !== 0) return lines[0];  // a neighbour: its name only
     if (e.c === "x") {
       lines.push((h.t_few || "too few resolved reports") + " (" + (h.t_count || "n") + ": " + (e.n == null ? 0 : e.n) + ")");
     } else if (e.c === "-" || e.c === "") {
@@ -53,8 +103,12 @@ window.kmzb = Object.assign({}, window.kmzb, {
     return lines.join("<br>");
   },
   onEach: function (feature, layer, context) {
+    window.kmzb._layers[feature.properties.teryt] = layer;
+    var hs = (context && context.hideout) || {};
+    if (hs.selected && feature.properties.teryt === hs.selected) window.kmzb._front(hs.selected);
     layer.bindTooltip(function () {
       return window.kmzb.tooltip(feature, (context && context.hideout) || {});
     }, {sticky: true, direction: "top", opacity: 0.95});
+    window.kmzb._keyboard(feature, layer, context);
   }
 });

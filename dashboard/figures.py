@@ -46,16 +46,20 @@ LABEL_CHARS = 34  # longer category / district names are shortened on the axis (
 EMPTY = "empty"  # name of the "Nothing matches" annotation
 
 PNG_CONFIG = {
-    "displaylogo": False,
+    "displaylogo": False,  # no Plotly logo
+    "showSendToCloud": False, "showEditInChartStudio": False,  # nothing leaves for Plotly's cloud
     "toImageButtonOptions": {"format": "png", "scale": 2, "filename": "kmzb-chart"},
     "modeBarButtonsToRemove": ["lasso2d", "select2d", "autoScale2d", "toggleSpikelines",
-                               "hoverClosestCartesian", "hoverCompareCartesian", "zoomIn2d", "zoomOut2d"],
+                               "hoverClosestCartesian", "hoverCompareCartesian", "zoomIn2d", "zoomOut2d",
+                               "sendDataToCloud", "editInChartStudio"],
 }
 
 
-def png_config(filename: str) -> dict:
-    """PNG_CONFIG with its own download file name (without extension)."""
-    return {**PNG_CONFIG, "toImageButtonOptions": {**PNG_CONFIG["toImageButtonOptions"], "filename": filename}}
+def png_config(filename: str, lang: str = "pl") -> dict:
+    """PNG_CONFIG with its own download file name (without extension) and the toolbar's language
+    (plotly's "pl" locale is assets/plotly-locale-pl.js)."""
+    return {**PNG_CONFIG, "locale": "pl" if normalise_lang(lang) == "pl" else "en",
+            "toImageButtonOptions": {**PNG_CONFIG["toImageButtonOptions"], "filename": filename}}
 
 
 # ---------------------------------------------------------------- shared helpers
@@ -245,6 +249,30 @@ def _date_axis(periods, lang: str, interval: str, title: str, ticks: int = 6) ->
                 showgrid=False, automargin=True)
 
 
+def partial_periods(periods, interval: str, date_from=None, date_to=None) -> np.ndarray:
+    """Which periods (ISO starts of weeks / months) the range [date_from, date_to] covers only in
+    part: the first may start before it, the last end after it. Days are never partial."""
+    starts = pd.to_datetime(pd.Series(list(periods), dtype=object), errors="coerce")
+    if interval not in ("week", "month") or not len(starts):
+        return np.zeros(len(starts), bool)
+    ends = starts + (pd.Timedelta(days=6) if interval == "week" else pd.offsets.MonthEnd(0))
+    out = np.zeros(len(starts), bool)
+    if date_from is not None:
+        out |= (starts < pd.Timestamp(date_from)).to_numpy()
+    if date_to is not None:
+        out |= (ends > pd.Timestamp(date_to)).to_numpy()
+    return out
+
+
+def _partial_note(lang: str) -> str:
+    return t(lang, "Partial period (first or last): lighter hatched bar, hollow point, not joined to the line")
+
+
+def _partial_hover(lang: str, partial: np.ndarray) -> list[str]:
+    text = "<i>" + t(lang, "partial period") + "</i>"
+    return [text if p else "" for p in partial]
+
+
 # ---------------------------------------------------------------- figures
 
 def confirmation_by_category(df: pd.DataFrame, lang, min_resolved: int = 20) -> dict:
@@ -275,8 +303,10 @@ def confirmation_by_category(df: pd.DataFrame, lang, min_resolved: int = 20) -> 
     return fig
 
 
-def timeline(df: pd.DataFrame, lang, interval: str = "week") -> dict:
-    """Bars of reports per period (left axis); line of the confirmation rate with its 95% band (right)."""
+def timeline(df: pd.DataFrame, lang, interval: str = "week", date_from=None, date_to=None) -> dict:
+    """Bars of reports per period (left axis); line of the confirmation rate with its 95% band (right).
+    A first or last period that [date_from, date_to] covers only in part is marked (lighter hatched
+    bar, hollow rate point outside the line): a week of one day is not a fall."""
     lang = normalise_lang(lang)
     _ = translator(lang)
     title = _("Reports and confirmation rate over time")
@@ -285,31 +315,48 @@ def timeline(df: pd.DataFrame, lang, interval: str = "week") -> dict:
     d = df.assign(period=df["period"].astype(str)).sort_values("period")
     x = d["period"].to_numpy(dtype=object)
     when = [_period_label(p, lang, interval) for p in x]
+    partial = partial_periods(x, interval, date_from, date_to)
     has_rate = d["resolved"].fillna(0).to_numpy() > 0
     rate = np.where(has_rate, d["confirmation_rate"].to_numpy(dtype=float), np.nan)
     low = np.where(has_rate, d["ci_low"].to_numpy(dtype=float), np.nan)
     high = np.where(has_rate, d["ci_high"].to_numpy(dtype=float), np.nan)
-    bars = dict(type="bar", x=x, y=d["reports"].to_numpy(), name=_("Reports"), marker=dict(color=SKY, opacity=0.75),
-                hovertext=when, customdata=d[["confirmed", "unconfirmed", "pending"]].to_numpy(),
+    marker = dict(color=SKY, opacity=0.75)
+    if partial.any():
+        marker = dict(color=[_rgba(SKY, 0.3) if p else SKY for p in partial], opacity=0.75,
+                      line=dict(color=SKY, width=[1 if p else 0 for p in partial]),
+                      pattern=dict(shape=["/" if p else "" for p in partial], fgcolor=SKY, size=6))
+    bars = dict(type="bar", x=x, y=d["reports"].to_numpy(), name=_("Reports"), marker=marker,
+                hovertext=when, customdata=np.column_stack([d[["confirmed", "unconfirmed", "pending"]].to_numpy(
+                    dtype=object), np.array(_partial_hover(lang, partial), dtype=object)]),
                 hovertemplate=_hover("<b>%{hovertext}</b>", _("Reports") + ": %{y:,d}",
                                      _("Confirmed") + ": %{customdata[0]:,d}",
                                      _("Unconfirmed") + ": %{customdata[1]:,d}",
-                                     _("Pending") + ": %{customdata[2]:,d}"))
-    line = dict(type="scatter", x=x, y=rate, yaxis="y2", mode="lines+markers", name=_("Confirmation rate"),
-                line=dict(color=BLUE, width=2), marker=dict(size=4), connectgaps=False, hovertext=when,
-                customdata=np.column_stack([low, high, d["confirmed"], d["resolved"]]),
-                hovertemplate=_hover("<b>%{hovertext}</b>", _("Confirmation rate") + ": %{y:.1%}",
-                                     _ci(lang, "%{customdata[0]:.1%}", "%{customdata[1]:.1%}"),
-                                     _("Confirmed") + ": %{customdata[2]:,d}",
-                                     _("Resolved") + ": %{customdata[3]:,d}"))
-    return _figure([bars, _band(x, low, high, BLUE, _("95% interval"), yaxis="y2"), line], lang, title,
+                                     _("Pending") + ": %{customdata[2]:,d}").replace(
+                                         "<extra>", "<br>%{customdata[3]}<extra>"))
+    full = ~partial
+    custom = np.column_stack([low, high, d["confirmed"], d["resolved"]])
+    rate_hover = _hover("<b>%{hovertext}</b>", _("Confirmation rate") + ": %{y:.1%}",
+                        _ci(lang, "%{customdata[0]:.1%}", "%{customdata[1]:.1%}"),
+                        _("Confirmed") + ": %{customdata[2]:,d}", _("Resolved") + ": %{customdata[3]:,d}")
+    line = dict(type="scatter", x=x, y=np.where(full, rate, np.nan), yaxis="y2", mode="lines+markers",
+                name=_("Confirmation rate"), line=dict(color=BLUE, width=2), marker=dict(size=4), connectgaps=False,
+                hovertext=when, customdata=custom, hovertemplate=rate_hover)
+    data = [bars, _band(x, np.where(full, low, np.nan), np.where(full, high, np.nan), BLUE, _("95% interval"),
+                        yaxis="y2"), line]
+    if partial.any():
+        data.append(dict(type="scatter", x=x[partial], y=rate[partial], yaxis="y2", mode="markers",
+                         name=_("partial period"), marker=dict(color=BLUE, size=8, symbol="circle-open"),
+                         hovertext=[w for w, p in zip(when, partial) if p], customdata=custom[partial],
+                         hovertemplate=rate_hover.replace("<extra>", "<br><i>" + _("partial period") + "</i><extra>")))
+    return _figure(data, lang, title, _partial_note(lang) if partial.any() else None,
                    hovermode="closest", bargap=0.15, xaxis=_date_axis(x, lang, interval, _("Period")),
                    yaxis=dict(title=dict(text=_("Reports")), rangemode="tozero", tickformat=",d"),
                    yaxis2=_pct_axis(_("Confirmation rate"), overlaying="y", side="right", showgrid=False))
 
 
-def ranked_districts(df: pd.DataFrame, lang, min_resolved: int = 30, top: int = 15) -> dict:
-    """The `top` lowest and `top` highest confirmation rates among districts with enough resolved reports."""
+def ranked_districts(df: pd.DataFrame, lang, min_resolved: int = 30, top: int = 15, selected: str = "") -> dict:
+    """The `top` lowest and `top` highest confirmation rates among districts with enough resolved reports;
+    the `selected` district (TERYT), when shown, ringed and its name in bold."""
     lang = normalise_lang(lang)
     _ = translator(lang)
     title = _("Districts ranked by confirmation rate")
@@ -334,9 +381,18 @@ def ranked_districts(df: pd.DataFrame, lang, min_resolved: int = 30, top: int = 
         data.append(_dots(part, list(range(start, start + len(part))), lang, name, colour))
         start += len(part)
     labels = [lab for part, _n, _c in groups for lab in part["label"]]
-    fig = _figure(data, lang, title, note, showlegend=len(groups) == 2, xaxis=_pct_axis(_("Confirmation rate")),
+    teryts = [str(x) for part, _n, _c in groups for x in (part["teryt"] if "teryt" in part else [""] * len(part))]
+    rates = [float(x) for part, _n, _c in groups for x in part["confirmation_rate"]]
+    mine = [i for i, x in enumerate(teryts) if selected and x == selected]
+    if mine:
+        data.append(dict(type="scatter", x=[rates[i] for i in mine], y=mine, mode="markers",
+                         name=_("Selected district"), hoverinfo="skip", cliponaxis=False,
+                         marker=dict(symbol="circle-open", size=18, color=BLACK, line=dict(width=2.5))))
+    fig = _figure(data, lang, title, note, showlegend=len(groups) == 2 or bool(mine),
+                  xaxis=_pct_axis(_("Confirmation rate")),
                   yaxis=dict(title=dict(text=_("District")), tickmode="array", tickvals=list(range(len(labels))),
-                             ticktext=[_short(s) for s in labels], range=[-0.7, len(labels) - 0.3],
+                             ticktext=[f"<b>{_short(s)}</b>" if i in mine else _short(s)
+                                       for i, s in enumerate(labels)], range=[-0.7, len(labels) - 0.3],
                              tickfont=dict(size=10), automargin=True))
     if len(groups) == 2:
         fig["layout"]["shapes"] = [dict(type="line", x0=0, x1=1, xref="x domain", y0=top - 0.5, y1=top - 0.5,
@@ -345,21 +401,27 @@ def ranked_districts(df: pd.DataFrame, lang, min_resolved: int = 30, top: int = 
     return fig
 
 
-def verification_speed(df: pd.DataFrame, lang, interval: str | None = None, min_n: int = 20) -> dict:
+def verification_speed(df: pd.DataFrame, lang, interval: str | None = None, min_n: int = 20,
+                       date_from=None, date_to=None, gap_note: str | None = None) -> dict:
     """Share read within 2 days and share verified within 5 days, per period, with 95% bands;
     periods with fewer than `min_n` reports that can be judged show no value (a gap), as the map
-    shows no rate for districts with too few resolved reports."""
+    shows no rate for districts with too few resolved reports. A first or last period that
+    [date_from, date_to] covers only in part is a hollow point outside the line. `gap_note` says
+    why values are missing (e.g. verification times known only since the first extract)."""
     lang = normalise_lang(lang)
     _ = translator(lang)
     title = _("Verification speed")
     note = (_("Read within 2 days, verified within 5 days") + "<br>"
             + t(lang, "Only periods with at least {n} reports that can be judged", n=fmt_int(min_n, lang)))
+    if gap_note:
+        note += "<br>" + gap_note
     if _is_empty(df, "eligible_read", "eligible_verify"):
         return _empty(lang, title, note)
     d = df.assign(period=df["period"].astype(str)).sort_values("period")
     x = d["period"].to_numpy(dtype=object)
     interval = interval or _interval(x)
     when = [_period_label(p, lang, interval) for p in x]
+    partial = partial_periods(x, interval, date_from, date_to)
     data = []
     for key, k, n, name, colour in (("read_2d_share", "read_2d", "eligible_read", _("Read within 2 days"), ORANGE),
                                     ("verified_5d_share", "verified_5d", "eligible_verify",
@@ -367,14 +429,24 @@ def verification_speed(df: pd.DataFrame, lang, interval: str | None = None, min_
         ok = d[n].fillna(0).to_numpy() >= max(min_n, 1)
         share, low, high = (np.where(ok, d[c].to_numpy(dtype=float), np.nan)
                             for c in (key, key + "_low", key + "_high"))
-        data.append(_band(x, low, high, colour, name, group=key))
+        custom = np.column_stack([low, high, d[k], d[n]])
+        hover = _hover("<b>%{hovertext}</b>", name + ": %{y:.1%} (" + t(
+            lang, "{k} of {n}", k="%{customdata[2]:,d}", n="%{customdata[3]:,d}") + ")",
+            _ci(lang, "%{customdata[0]:.1%}", "%{customdata[1]:.1%}"))
+        full = ~partial
+        data.append(_band(x, np.where(full, low, np.nan), np.where(full, high, np.nan), colour, name, group=key))
         data.append(dict(
-            type="scatter", x=x, y=share, mode="lines+markers", name=name, legendgroup=key,
+            type="scatter", x=x, y=np.where(full, share, np.nan), mode="lines+markers", name=name, legendgroup=key,
             line=dict(color=colour, width=2), marker=dict(size=4), connectgaps=False, hovertext=when,
-            customdata=np.column_stack([low, high, d[k], d[n]]),
-            hovertemplate=_hover("<b>%{hovertext}</b>", name + ": %{y:.1%} (" + t(
-                lang, "{k} of {n}", k="%{customdata[2]:,d}", n="%{customdata[3]:,d}") + ")",
-                _ci(lang, "%{customdata[0]:.1%}", "%{customdata[1]:.1%}"))))
+            customdata=custom, hovertemplate=hover))
+        if (partial & ok).any():
+            data.append(dict(
+                type="scatter", x=x[partial], y=share[partial], mode="markers", name=name, legendgroup=key,
+                showlegend=False, marker=dict(color=colour, size=8, symbol="circle-open"),
+                hovertext=[w for w, p in zip(when, partial) if p], customdata=custom[partial],
+                hovertemplate=hover.replace("<extra>", "<br><i>" + _("partial period") + "</i><extra>")))
+    if partial.any():
+        note += "<br>" + _partial_note(lang)
     return _figure(data, lang, title, note, hovermode="closest", xaxis=_date_axis(x, lang, interval, _("Period")),
                    yaxis=_pct_axis(_("Share")))
 

@@ -46,6 +46,7 @@ TABLE = "district-table"
 TABLE_COLUMNS = "district-table-columns"  # the rows, column by column (expanded in the browser)
 TABLE_DOWNLOAD_BTN = "table-download-btn"
 TABLE_DOWNLOAD = "table-download"
+TABLE_CSV_FORMAT = "table-csv-format"  # spreadsheet (sheet) or the API's CSV (data)
 TABLE_TITLE = "table-title"
 
 # the fixed public table of the sensitive (hidden) categories
@@ -61,3 +62,17 @@ POLICE_DETAIL = "police-detail"
 POLICE_UNITS = "police-units"
 POLICE_DOWNLOAD_BTN = "police-download-btn"
 POLICE_DOWNLOAD = "police-download"
+
+# issue 12C: a message under the date inputs, the summary sentence, the share button
+DATES_MSG = "f-dates-msg"
+SUMMARY = "view-summary"
+SHARE = "share-btn"
+SHARE_MSG = "share-msg"
+
+# accessibility and the phone layout (issue 12 B)
+SKIP_LINK = "skip-link"
+RESULTS = "results"  # the <main> landmark the skip link and "show results" move focus to
+FILTER_CLOSE = "filter-close"
+SHOW_RESULTS = "show-results"
+CHIPS = "filter-chips"
+CHART_TABLE_SUFFIX = "-table"  # each chart's "show as table" alternative: CHART_X + CHART_TABLE_SUFFIX

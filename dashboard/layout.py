@@ -25,7 +25,10 @@ from kmzb.i18n import (
 from kmzb.query.filters import LEVELS
 
 from . import ids, police
+from .changes import changes_card
 from .figures import png_config
+from .grid_locale import locale_text
+from .sheet import default_format
 from .state import ViewState, from_query, to_query
 
 POLAND_BOUNDS = [[49.0, 14.1], [54.9, 24.2]]
@@ -79,49 +82,73 @@ def _kpi(id_, title: str) -> dbc.Col:
     ]), className="kpi h-100"), xs=6, md=4, xl=True, className="mb-2")
 
 
-def _chart(id_, height=360) -> dbc.Col:
-    return dbc.Col(dbc.Card(dbc.CardBody(dcc.Loading(dcc.Graph(
-        id=id_, config=png_config(f"kmzb_{id_}"),
-        style={"height": f"{height}px"})), className="p-1")), xs=12, xl=6, className="mb-3")
+CHART_TITLES = {  # the figures' own titles (dashboard.figures): each chart's accessible name
+    ids.CHART_TIMELINE: "Reports and confirmation rate over time",
+    ids.CHART_CATEGORIES: "Confirmation rate by category",
+    ids.CHART_RANKED: "Districts ranked by confirmation rate",
+    ids.CHART_SPEED: "Verification speed",
+    ids.CHART_HEATMAP: "When threats occur: day of week × time of day",
+}
+
+
+def _chart(id_, height=360, lang="pl") -> dbc.Col:
+    """A chart as a figure named by its title: one tab stop (Enter reaches its toolbar,
+    assets/kmzb_a11y.js) and, under it, its numbers as a table (filled by callbacks.alternatives)."""
+    _ = translator(lang)
+    return dbc.Col(dbc.Card(dbc.CardBody([
+        html.Figure([
+            dcc.Loading(dcc.Graph(id=id_, config=png_config(f"kmzb_{id_}", lang), style={"height": f"{height}px"})),
+            html.Span(_("Enter: chart tools (download as PNG)"), id=id_ + "-hint", className="visually-hidden"),
+        ], className="kmzb-figure mb-0", tabIndex="0",
+            **{"aria-label": _(CHART_TITLES[id_]), "aria-describedby": id_ + "-hint"}),
+        html.Details([html.Summary(_("Show as table"), className="small"),
+                      html.Div(id=id_ + ids.CHART_TABLE_SUFFIX, className="chart-table-wrap")],
+                     className="chart-alt px-2 pb-1"),
+    ], className="p-1")), xs=12, xl=6, className="mb-3")
 
 
 def filter_panel(s: ViewState, lang: str, regions: list[dict], police: bool = False) -> dbc.Card:
     _ = translator(lang)
     presets = [("7d", _("Last 7 days")), ("30d", _("Last 30 days")), ("90d", _("Last 90 days")),
-               ("ytd", _("This year")), ("last_year", _("Last year")), ("all", _("Everything")),
+               ("quarter", _("Last full quarter")), ("ytd", _("This year")), ("last_year", _("Last year")), ("all", _("Everything")),
                ("custom", _("Date range"))]
     groups = [g for g in GROUP_ORDER]
     return dbc.Card(dbc.CardBody([
-        html.H2(_("Filters"), className="h5"),
+        html.H2(_("Filters"), className="h5", id="filters-heading"),
         dbc.Label(_("Date range"), html_for=ids.PRESET),
         dcc.Dropdown(id=ids.PRESET, labels=dropdown_labels(lang), options=[{"label": l, "value": v} for v, l in presets], value=s.preset,
                      clearable=False, searchable=False),
         dcc.DatePickerRange(id=ids.DATES, start_date=s.date_from or None, end_date=s.date_to or None,
                             display_format="YYYY-MM-DD", first_day_of_week=1, className="mt-1 w-100",
-                            minimum_nights=0, clearable=True),
-        dbc.Label(_("Compare with"), className="mt-2"),
-        dbc.RadioItems(id=ids.COMPARE, value=s.compare, options=[
+                            minimum_nights=0, clearable=True, start_date_placeholder_text=_("From"),
+                            end_date_placeholder_text=_("To")),  # month and day names: assets/kmzb_locale.js
+        html.Div(id=ids.DATES_MSG, role="alert", className="small text-danger"),
+        dbc.Label(_("Compare with"), className="mt-2", id=ids.COMPARE + "-label"),
+        html.Div(dbc.RadioItems(id=ids.COMPARE, name=ids.COMPARE, value=s.compare, options=[
             {"label": _("Previous period"), "value": "previous"},
             {"label": _("Same period a year earlier"), "value": "year"}]),
+            role="radiogroup", **{"aria-labelledby": ids.COMPARE + "-label"}),
         html.Hr(),
         dbc.Label(_("Categories"), html_for=ids.CATEGORIES),
         html.Div([
             dbc.Button(_("All"), id=ids.CAT_ALL, size="sm", color="secondary", outline=True, className="me-1 mb-1"),
             dbc.Button(_("None"), id=ids.CAT_NONE, size="sm", color="secondary", outline=True, className="me-1 mb-1"),
             *[dbc.Button(group_label(g, lang), id={"type": ids.CAT_GROUP, "group": g}, size="sm", color="info",
-                         outline=True, className="me-1 mb-1") for g in groups],
+                         outline=True, className="me-1 mb-1 cat-group") for g in groups],
         ]),
         dcc.Dropdown(id=ids.CATEGORIES, labels=dropdown_labels(lang), options=category_options(lang, police), value=list(s.categories), multi=True,
                      placeholder=_("Search categories…") + " (" + _("All").lower() + ")", searchable=True),
-        dbc.Label(_("Outcome"), className="mt-2"),
-        dbc.Checklist(id=ids.OUTCOMES, value=list(s.outcomes), inline=True, options=[
+        dbc.Label(_("Outcome"), className="mt-2", id=ids.OUTCOMES + "-label"),
+        html.Div(dbc.Checklist(id=ids.OUTCOMES, value=list(s.outcomes), inline=True, options=[
             {"label": outcome_label(o, lang), "value": o} for o in reference.OUTCOMES]),
+            role="group", **{"aria-labelledby": ids.OUTCOMES + "-label"}),
         dbc.Label(_("Status"), className="mt-2", html_for=ids.STATUSES),
         dcc.Dropdown(id=ids.STATUSES, labels=dropdown_labels(lang), value=list(s.statuses), multi=True, placeholder=_("All"), options=[
             {"label": status_label(st.code, lang), "value": st.code} for st in reference.statuses()]),
-        dbc.Label(_("Channel"), className="mt-2"),
-        dbc.Checklist(id=ids.SOURCES, value=list(s.sources), options=[
+        dbc.Label(_("Channel"), className="mt-2", id=ids.SOURCES + "-label"),
+        html.Div(dbc.Checklist(id=ids.SOURCES, value=list(s.sources), options=[
             {"label": source_label(src, lang), "value": src} for src in reference.SOURCES]),
+            role="group", **{"aria-labelledby": ids.SOURCES + "-label"}),
         dbc.Label(_("Region"), className="mt-2", html_for=ids.REGION),
         dcc.Dropdown(id=ids.REGION, labels=dropdown_labels(lang), options=regions, value=s.teryt, clearable=True, searchable=True,
                      placeholder=_("All of Poland")),
@@ -145,20 +172,26 @@ def map_card(s: ViewState, lang: str, tiles_url: str, tiles_attribution: str, ex
     return dbc.Card([
         dbc.CardHeader(dbc.Row([
             dbc.Col(html.H2(_("Threat map"), className="h5 mb-0"), width="auto"),
-            dbc.Col(dbc.RadioItems(id=ids.LEVEL, value=s.level, inline=True, options=[
+            dbc.Col(html.Div(dbc.RadioItems(id=ids.LEVEL, name=ids.LEVEL, value=s.level, inline=True, options=[
                 {"label": _("Voivodeships"), "value": "voivodeship"},
                 {"label": _("Powiats"), "value": "powiat"},
-                {"label": _("Gminas"), "value": "gmina"}]), width="auto"),
-            dbc.Col(dbc.RadioItems(id=ids.METRIC, value=s.metric, inline=True, options=[
+                {"label": _("Gminas"), "value": "gmina"}]), role="radiogroup", **{"aria-label": _("Map level")}),
+                width="auto"),
+            dbc.Col(html.Div(dbc.RadioItems(id=ids.METRIC, name=ids.METRIC, value=s.metric, inline=True, options=[
                 {"label": _("Reports"), "value": "reports"},
                 {"label": _("Per 10,000"), "value": "per10k"},
-                {"label": _("Confirmation rate"), "value": "rate"}]), width="auto"),
+                {"label": _("Per 10,000 (smoothed)"), "value": "smoothed"},
+                {"label": _("Hot spots"), "value": "hotspots"},
+                {"label": _("Confirmation rate"), "value": "rate"}]), role="radiogroup",
+                **{"aria-label": _("Map metric")}), width="auto"),
         ], className="g-2 align-items-center justify-content-between")),
         dbc.CardBody([
             html.Div(id=ids.BREADCRUMB, className="crumbs mb-1"),
-            dl.Map(layers, id=ids.MAP, center=[52.0, 19.4], zoom=6, bounds=POLAND_BOUNDS, trackViewport=False,
-                   style={"height": "520px"}, zoomSnap=0.25,
-                   className="threat-map", attributionControl=bool(tiles_url)),
+            html.Div(dl.Map(layers, id=ids.MAP, center=[52.0, 19.4], zoom=6, bounds=POLAND_BOUNDS, trackViewport=False,
+                            style={"height": "520px"}, zoomSnap=0.25,
+                            className="threat-map", attributionControl=bool(tiles_url)),
+                     role="region", **{"aria-label": _("Threat map") + ". " + _(
+                         "A district: Tab to it, Enter drills down; the district table below holds the same numbers")}),
             html.Small(_("Click a district to drill down"), className="text-muted"),
         ], className="p-2"),
     ], className="mb-3")
@@ -166,43 +199,56 @@ def map_card(s: ViewState, lang: str, tiles_url: str, tiles_attribution: str, ex
 
 def table_card(lang: str) -> dbc.Card:
     _ = translator(lang)
-    pct = {"function": "d3.format('.1%')(params.value)"}
-    num = {"function": "params.value == null ? '–' : d3.format(',')(params.value)"}
+    # one rule per column, in the page's language (assets/kmzb_locale.js): counts whole, per 10,000 and
+    # days to 1 decimal, rates to 1 decimal %
+    num = {"function": f"kmzbNum(params.value, '{lang}', 0)"}
+    dec = {"function": f"kmzbNum(params.value, '{lang}', 1)"}
+    pct = {"function": f"kmzbPct(params.value, '{lang}', 1)"}
+    bound = {"function": f"kmzbPct(params.value, '{lang}', 1, false, '')"}
     cols = [
         {"field": "teryt", "headerName": _("TERYT"), "pinned": "left", "width": 100},
         {"field": "name", "headerName": _("Name"), "pinned": "left", "width": 170},
+        # the district's profile / debate pack (web.profile), one link per row
+        {"colId": "profile", "headerName": _("Profile"), "width": 90, "sortable": False, "filter": False,
+         "cellRenderer": "markdown", "valueGetter": {
+             "function": f"'[{_('Profile')}](/profile/' + params.data.teryt + '?lang={lang})'"}},
         {"field": "population", "headerName": _("Population"), "type": "numericColumn", "valueFormatter": num},
         {"field": "reports", "headerName": _("Reports"), "type": "numericColumn", "valueFormatter": num,
          "sort": "desc"},
-        {"field": "reports_per_10k", "headerName": _("Per 10,000"), "type": "numericColumn"},
+        {"field": "reports_per_10k", "headerName": _("Per 10,000"), "type": "numericColumn", "valueFormatter": dec,
+         "cellClassRules": {"kmzb-unstable": "params.data.unstable === true"}},
+        {"field": "reports_per_10k_smoothed", "headerName": _("Per 10,000 (smoothed)"), "type": "numericColumn",
+         "valueFormatter": dec},
         {"field": "confirmed", "headerName": _("Confirmed"), "type": "numericColumn", "valueFormatter": num},
         {"field": "resolved", "headerName": _("Resolved"), "type": "numericColumn", "valueFormatter": num},
         {"field": "pending", "headerName": _("Pending"), "type": "numericColumn", "valueFormatter": num},
         {"field": "confirmation_rate", "headerName": _("Confirmation rate"), "type": "numericColumn",
-         "valueFormatter": {"function": "params.value == null ? '–' : d3.format('.1%')(params.value)"}},
-        {"field": "ci_low", "headerName": "95% ↓", "type": "numericColumn",
-         "valueFormatter": {"function": "params.value == null ? '' : d3.format('.1%')(params.value)"}},
-        {"field": "ci_high", "headerName": "95% ↑", "type": "numericColumn",
-         "valueFormatter": {"function": "params.value == null ? '' : d3.format('.1%')(params.value)"}},
-        {"field": "change", "headerName": _("Change"), "type": "numericColumn"},
+         "valueFormatter": pct},
+        {"field": "ci_low", "headerName": "95% ↓", "type": "numericColumn", "valueFormatter": bound},
+        {"field": "ci_high", "headerName": "95% ↑", "type": "numericColumn", "valueFormatter": bound},
+        {"field": "change", "headerName": _("Change"), "type": "numericColumn",
+         "valueFormatter": {"function": f"kmzbSigned(params.value, '{lang}', 0)"}},
         {"field": "change_pct", "headerName": _("Change %"), "type": "numericColumn",
-         "valueFormatter": {"function": "params.value == null ? '–' : d3.format('+.1%')(params.value)"}},
+         "valueFormatter": {"function": f"kmzbPct(params.value, '{lang}', 1, true)"}},
         {"field": "top_category_label", "headerName": _("Top category"), "width": 220},
         {"field": "median_days_to_verification", "headerName": _("Median days to verification"),
-         "type": "numericColumn"},
+         "type": "numericColumn", "valueFormatter": dec},
     ]
-    del pct
     return dbc.Card([
         dbc.CardHeader(dbc.Row([
             dbc.Col(html.H2(_("District table"), id=ids.TABLE_TITLE, className="h5 mb-0"), width="auto"),
-            dbc.Col(dbc.Button(_("Download CSV"), id=ids.TABLE_DOWNLOAD_BTN, size="sm", color="primary"),
-                    width="auto"),
+            dbc.Col([dbc.Label(_("CSV format"), html_for=ids.TABLE_CSV_FORMAT, className="visually-hidden"), dbc.InputGroup([
+                dbc.Select(id=ids.TABLE_CSV_FORMAT, value=default_format(lang), options=[
+                    {"label": _("Spreadsheet (Excel)"), "value": "sheet"},
+                    {"label": _("Data (as the API)"), "value": "data"}], style={"maxWidth": "11rem"}),
+                dbc.Button(_("Download CSV"), id=ids.TABLE_DOWNLOAD_BTN, color="primary"),
+            ], size="sm")], width="auto"),
         ], className="justify-content-between align-items-center")),
         dbc.CardBody(dag.AgGrid(
             id=ids.TABLE, columnDefs=cols, rowData=[], className="ag-theme-alpine",
             defaultColDef={"sortable": True, "filter": True, "resizable": True, "width": 120},
             dashGridOptions={"animateRows": False, "pagination": True, "paginationPageSize": 50,
-                             "enableCellTextSelection": True},
+                             "enableCellTextSelection": True, "localeText": locale_text(lang)},
             getRowId="params.data.teryt", style={"height": "520px"},
         ), className="p-1"),
         dcc.Download(id=ids.TABLE_DOWNLOAD),
@@ -214,16 +260,17 @@ def sensitive_card(lang: str, police: bool = False) -> dbc.Card:
     """The footnote behind every public total (¹) and the one table where the sensitive categories
     are published: per powiat and complete quarter, 1-4 as <5 (kmzb.query.sensitive)."""
     _ = translator(lang)
-    count = {"function": "params.data.small ? '<5' : (params.value == null ? '–' : d3.format(',')(params.value))"}
-    part = {"function": "params.value == null ? '–' : d3.format(',')(params.value)"}
-    pct = {"function": "params.value == null ? '–' : d3.format('.1%')(params.value)"}
+    count = {"function": f"params.data.small ? '<5' : kmzbNum(params.value, '{lang}', 0)"}
+    part = {"function": f"kmzbNum(params.value, '{lang}', 0)"}
+    pct = {"function": f"kmzbPct(params.value, '{lang}', 1)"}
     cols = [
         {"field": "teryt", "headerName": _("TERYT"), "pinned": "left", "width": 105},
         {"field": "name", "headerName": _("Powiat"), "pinned": "left", "width": 160},
         {"field": "quarter", "headerName": _("Quarter"), "width": 125, "sort": "desc"},
         {"field": "category_label", "headerName": _("Category"), "width": 250},
         {"field": "reports", "headerName": _("Reports"), "type": "numericColumn", "valueFormatter": count},
-        {"field": "reports_per_10k", "headerName": _("Per 10,000"), "type": "numericColumn"},
+        {"field": "reports_per_10k", "headerName": _("Per 10,000"), "type": "numericColumn",
+         "valueFormatter": {"function": f"kmzbNum(params.value, '{lang}', 1)"}},
         {"field": "confirmed", "headerName": _("Confirmed"), "type": "numericColumn", "valueFormatter": part},
         {"field": "unconfirmed", "headerName": _("Unconfirmed"), "type": "numericColumn", "valueFormatter": part},
         {"field": "pending", "headerName": _("Pending"), "type": "numericColumn", "valueFormatter": part},
@@ -249,7 +296,8 @@ def sensitive_card(lang: str, police: bool = False) -> dbc.Card:
             html.Div(id=ids.SENSITIVE_NOTE, className="small mb-1"),
             dag.AgGrid(id=ids.SENSITIVE_TABLE, columnDefs=cols, rowData=[], className="ag-theme-alpine",
                        defaultColDef={"sortable": True, "filter": True, "resizable": True, "width": 110},
-                       dashGridOptions={"pagination": True, "paginationPageSize": 20, "animateRows": False},
+                       dashGridOptions={"pagination": True, "paginationPageSize": 20, "animateRows": False,
+                                        "localeText": locale_text(lang)},
                        style={"height": "420px"}),
         ], className="p-2"),
     ], className="mb-3", id="sensitive-card")
@@ -265,14 +313,15 @@ def build_layout(s: ViewState, *, regions: list[dict], tiles_url: str, tiles_att
         dcc.Location(id=ids.URL, refresh=False),
         dcc.Store(id=ids.LANG, data=lang),
         dcc.Store(id=ids.MAP_SCOPE, data=None),
+        html.A(_("Skip to results"), href="#" + ids.RESULTS, id=ids.SKIP_LINK, className="skip-link"),
         dbc.Navbar(dbc.Container([
             html.Div([
                 html.H1(_("National Map of Security Threats — analytics"), className="h4 mb-0 text-white"),
                 html.Small(id=ids.FRESHNESS, className="text-white-50"),
             ]),
             html.Div([
-                dbc.Button(_("Filters"), id=ids.FILTER_TOGGLE, color="light", size="sm",
-                           className="d-lg-none me-2"),
+                html.Button(_("Filters"), id=ids.FILTER_TOGGLE, type="button", className="btn btn-light btn-sm d-lg-none me-2",
+                            **{"aria-controls": ids.FILTER_COLLAPSE, "aria-expanded": "false"}),
                 html.A(other.upper(), id=ids.LANG_LINK, href=to_query(s.with_(lang=other)) or "?lang=pl",
                        className="btn btn-outline-light btn-sm", title=_("Language"), lang=other),
                 html.A("API", href="/api/v1/meta", className="btn btn-link btn-sm text-white-50 ms-1",
@@ -281,10 +330,25 @@ def build_layout(s: ViewState, *, regions: list[dict], tiles_url: str, tiles_att
             ]),
         ], fluid=True), color="dark", dark=True, className="mb-3"),
         dbc.Container(dbc.Row([
-            dbc.Col(dbc.Collapse(filter_panel(s, lang, regions, is_police), id=ids.FILTER_COLLAPSE, is_open=False,
-                                 className="d-lg-block"), xs=12, lg=3, className="mb-3"),
-            dbc.Col([
+            dbc.Col(html.Aside(html.Div([
+                html.Div([html.Span(_("Filters"), className="offcanvas-title h5"),
+                          html.Button(type="button", id=ids.FILTER_CLOSE, className="btn-close",
+                                      **{"aria-label": _("Close")})], className="offcanvas-header"),
+                html.Div(filter_panel(s, lang, regions, is_police), className="offcanvas-body"),
+                html.Div(html.Button(_("Show results"), id=ids.SHOW_RESULTS, type="button",
+                                     className="btn btn-primary w-100"), className="filters-footer d-lg-none"),
+            ], id=ids.FILTER_COLLAPSE, className="offcanvas-lg offcanvas-start filters-canvas", tabIndex="-1"),
+                **{"aria-labelledby": "filters-heading"}), xs=12, lg=3, className="mb-3"),
+            dbc.Col(html.Main([
+                html.Div(id=ids.CHIPS, className="chips-bar mb-2", **{"aria-live": "polite"}),
                 html.Div(id=ids.PERIOD_NOTE, className="text-muted small mb-2"),
+                html.Div([
+                    html.P(id=ids.SUMMARY, className="view-summary mb-0 me-2", **{"aria-live": "polite"}),
+                    dbc.Button(_("Share this view"), id=ids.SHARE, size="sm", color="primary", outline=True,
+                               title=_("Copy a link to this view"), className="flex-shrink-0"),
+                    html.Span(id=ids.SHARE_MSG, role="status", className="small text-success ms-2",
+                              **{"data-copied": _("Link copied"), "data-failed": _("Copy this link:")}),
+                ], className="d-flex align-items-start mb-2"),
                 dbc.Row([
                     _kpi(ids.KPI_REPORTS, _("Reports")),
                     _kpi(ids.KPI_RATE, _("Confirmation rate")),
@@ -297,16 +361,18 @@ def build_layout(s: ViewState, *, regions: list[dict], tiles_url: str, tiles_att
                    police.workload_card(lang)] if is_police else
                   [map_card(s, lang, tiles_url, tiles_attribution)]),
                 dbc.Row([
-                    _chart(ids.CHART_TIMELINE), _chart(ids.CHART_CATEGORIES, 520),
-                    _chart(ids.CHART_RANKED, 520), _chart(ids.CHART_SPEED),
-                    _chart(ids.CHART_HEATMAP),
+                    _chart(ids.CHART_TIMELINE, lang=lang), _chart(ids.CHART_CATEGORIES, 520, lang),
+                    _chart(ids.CHART_RANKED, 520, lang), _chart(ids.CHART_SPEED, lang=lang),
+                    _chart(ids.CHART_HEATMAP, lang=lang),
                 ], className="g-3"),
                 table_card(lang),
+                changes_card(lang),
                 sensitive_card(lang, is_police),
-                html.Footer(html.Small(_("Data: KMZB nightly extract; population GUS BDL 31.12.2024; boundaries GUGiK PRG")),
-                            className="text-muted mb-4"),
-            ], xs=12, lg=9),
+            ], id=ids.RESULTS, tabIndex="-1"), xs=12, lg=9),
         ]), fluid=True),
+        html.Div(className="offcanvas-backdrop-kmzb"),
+        html.Footer(html.Small(_("Data: KMZB nightly extract; population GUS BDL 31.12.2024; boundaries GUGiK PRG")),
+                    className="text-muted mb-4 container-fluid"),
     ], lang=lang)
 
 

@@ -24,10 +24,16 @@ from kmzb.query.filters import (
 )
 from kmzb.teryt import level_of, next_level
 
-METRICS = ("reports", "per10k", "rate")
-PRESETS = ("7d", "30d", "90d", "ytd", "last_year", "all", "custom")
+METRICS = ("reports", "per10k", "rate", "smoothed", "hotspots")
+
+
+def default_metric(level: str) -> str:
+    """Gminas are mostly noise as raw rates: their map opens on the smoothed rate (issue 11)."""
+    return "smoothed" if level == "gmina" else DEFAULT.metric
+PRESETS = ("7d", "30d", "90d", "quarter", "ytd", "last_year", "all", "custom")
 COMPARES = ("previous", "year")
 DEFAULT_PRESET = "90d"
+NO_CATEGORIES = "none"  # the query-string value of an empty category choice
 
 
 @dataclass(frozen=True)
@@ -44,6 +50,7 @@ class ViewState:
     statuses: tuple[str, ...] = field(default_factory=tuple)
     outcomes: tuple[str, ...] = field(default_factory=tuple)
     sources: tuple[str, ...] = field(default_factory=tuple)
+    no_categories: bool = False  # "None" pressed: no category chosen, nothing shown (not "all")
 
     def with_(self, **kw) -> "ViewState":
         return replace(self, **kw)
@@ -94,13 +101,14 @@ def from_query(search: str | None) -> ViewState:
     return ViewState(
         lang=_one(q, "lang", ("pl", "en"), "pl"),
         level=_one(q, "level", LEVELS, "voivodeship"),
-        metric=_one(q, "metric", METRICS, "reports"),
+        metric=_one(q, "metric", METRICS, default_metric(_one(q, "level", LEVELS, "voivodeship"))),
         teryt=teryt,
         preset=preset,
         date_from=dates["from"] if preset == "custom" else "",
         date_to=dates["to"] if preset == "custom" else "",
         compare=_one(q, "compare", COMPARES, "previous"),
-        categories=_many(q, "category", reference.category_codes()),
+        categories=(cats := _many(q, "category", reference.category_codes())),
+        no_categories=not cats and NO_CATEGORIES in _many(q, "category", (NO_CATEGORIES,)),
         statuses=_many(q, "status", reference.status_codes()),
         outcomes=_many(q, "outcome", reference.OUTCOMES),
         sources=_many(q, "source", reference.SOURCES),
@@ -112,13 +120,15 @@ def to_query(s: ViewState) -> str:
     d = asdict(s)
     pairs: list[tuple[str, str]] = []
     for key in ("lang", "level", "metric", "teryt", "preset", "compare"):
-        if d[key] != getattr(DEFAULT, key):
+        if d[key] != (default_metric(s.level) if key == "metric" else getattr(DEFAULT, key)):
             pairs.append((key, d[key]))
     if s.preset == "custom":
         if s.date_from:
             pairs.append(("from", s.date_from))
         if s.date_to:
             pairs.append(("to", s.date_to))
+    if s.no_categories and not s.categories:
+        pairs.append(("category", NO_CATEGORIES))
     for key, name in (("categories", "category"), ("statuses", "status"), ("outcomes", "outcome"),
                       ("sources", "source")):
         if d[key]:
@@ -136,6 +146,14 @@ def preset_range(preset: str, data_end: date | None, data_start: date | None,
         return end - timedelta(days=29), end
     if preset == "90d":
         return end - timedelta(days=89), end
+    if preset == "quarter":  # the last complete calendar quarter (the one ending on `end` counts)
+        q_start = date(end.year, 3 * ((end.month - 1) // 3) + 1, 1)
+        q_end = (date(q_start.year + (q_start.month + 3 > 12), (q_start.month + 2) % 12 + 1, 1)
+                 - timedelta(days=1))
+        if end < q_end:
+            q_end = q_start - timedelta(days=1)
+            q_start = date(q_end.year, 3 * ((q_end.month - 1) // 3) + 1, 1)
+        return q_start, q_end
     if preset == "ytd":
         return date(end.year, 1, 1), end
     if preset == "last_year":
