@@ -7,7 +7,7 @@ PORT   ?= 8050
 export KMZB_DATA_DIR ?= $(CURDIR)/data
 export KMZB_GEO_DIR  ?= $(abspath $(CURDIR)/../shared/geo)
 
-.PHONY: setup setup-test run demo test test-unit test-integration test-browser bench browser redis test-debs clean
+.PHONY: setup setup-test run demo test test-unit test-integration test-browser bench browser redis test-debs pdf-debs clean
 
 setup: $(VENV)/.installed
 
@@ -44,12 +44,20 @@ redis:
 test-debs:
 	$(call debs,$(BROWSER_DEBS) $(REDIS_DEBS))
 
+# the libraries and fonts WeasyPrint needs for /profile/<teryt>.pdf (Pango, DejaVu: every Polish letter),
+# each installed only when dpkg does not have it
+PDF_DEBS := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core
+pdf-debs:
+	@missing=""; for p in $(PDF_DEBS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then echo "installing Debian$$missing for the PDF"; SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; fi
+
 demo: setup
 	@if [ ! -s "$(KMZB_DATA_DIR)/store/CURRENT" ]; then $(BIN)/python -m kmzb demo; else echo "data present: $$($(BIN)/python -m kmzb info | sed -n 2p)"; fi
 
 # gunicorn (gunicorn.conf.py: KMZB_WORKERS workers, threads, timeouts); `python app.py` is Werkzeug's
 # development server, for development only
-run: demo
+run: demo pdf-debs
 	$(BIN)/python -m kmzb geo >/dev/null
 	$(BIN)/gunicorn -c gunicorn.conf.py --bind $(HOST):$(PORT) app:server
 
@@ -57,13 +65,13 @@ run: demo
 # module fixtures (a store, a server) are built once
 PYTEST := $(BIN)/python -m pytest -q -n 2 --dist loadscope
 
-test: setup-test test-debs
+test: setup-test test-debs pdf-debs
 	$(PYTEST)
 
 test-unit: setup-test
 	$(PYTEST) -m unit
 
-test-integration: setup-test redis
+test-integration: setup-test redis pdf-debs
 	$(PYTEST) -m integration
 
 test-browser: setup-test browser

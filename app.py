@@ -19,6 +19,7 @@ from flask_caching import Cache
 from kmzb.config import Settings, get_settings
 from kmzb.query.gateway import DataGateway
 from web.api import create_api
+from web.profile import create_profile_blueprint
 from web.security import harden
 
 BOOTSTRAP_DIR = Path(flask_bootstrap.__file__).parent / "static" / "bootstrap5" / "css"
@@ -69,6 +70,7 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
 
     init_auth(server, settings)  # session cookie, secret key, LoginManager, audience()
     server.register_blueprint(create_login_blueprint())  # /login, /logout
+    server.register_blueprint(create_profile_blueprint())  # /profile/<teryt>[.pdf|.xlsx]
     harden(server, settings, gateway.meta)
 
     @server.get("/vendor/bootstrap.min.css")

@@ -298,6 +298,9 @@ def breadcrumb(gw, s: ViewState, lang: str) -> list:
             if teryt:  # a district is selected: its profile / debate pack (web.profile)
                 out.append(html.A(_("Profile / debate pack"), href=f"/profile/{teryt}?lang={lang}",
                                   id="profile-link", className="btn btn-sm btn-outline-primary ms-2"))
+            if teryt:  # a district is selected: its profile / debate pack (web.profile)
+                out.append(html.A(_("Profile / debate pack"), href=f"/profile/{teryt}?lang={lang}",
+                                  id="profile-link", className="btn btn-sm btn-outline-primary ms-2"))
         else:
             out.append(dbc.Button(label, id={"type": ids.CRUMB, "teryt": teryt}, color="link", size="sm"))
     return out

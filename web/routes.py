@@ -42,6 +42,10 @@ ROUTES: tuple[Route, ...] = (
     Route("/api/v1", "GET", "public", "JSON 404 naming the endpoints"),
     Route("/api/v1/", "GET", "public", "JSON 404 naming the endpoints"),
     Route("/api/v1/<path:anything>", "GET", "public", "JSON 404 naming the endpoints"),
+    # the district profile / debate pack (web.profile): the public rules apply, the police see the workload
+    Route("/profile/<code>", "GET", "public", "a district's profile page (HTML, prints on A4)"),
+    Route("/profile/<code>.pdf", "GET", "public", "the same profile as a PDF made on the server (WeasyPrint)"),
+    Route("/profile/<code>.xlsx", "GET", "public", "the profile's tables as a spreadsheet, one sheet each"),
     # police login (web.login)
     Route("/login", "GET, POST", "login form (CSRF, attempts limited)", "police login"),
     Route("/logout", "POST", "police (CSRF)", "ends the session on every worker"),
