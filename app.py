@@ -13,12 +13,14 @@ from pathlib import Path
 
 import dash
 import flask_bootstrap
-from flask import send_from_directory
+from flask import has_request_context, request, send_from_directory
 from flask_caching import Cache
 
 from kmzb.config import Settings, get_settings
+from kmzb.i18n import normalise_lang, t
 from kmzb.query.gateway import DataGateway
 from web.api import create_api
+from web.compression import compress
 from web.profile import create_profile_blueprint
 from web.security import harden
 
@@ -92,7 +94,21 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
     app.validation_layout = validation_layout()  # public layout + police ids (their callbacks exist)
     app.layout = page_layout
     register_callbacks(app)
+    localise_index(app)
+    compress(server)  # last: its hooks see every response (brotli/gzip; versioned files cached a year)
     return app
+
+
+def localise_index(app: dash.Dash) -> None:
+    """The page's <title> and <html lang> in the language of the URL's `lang` (Polish by default)."""
+    interpolate = app.interpolate_index
+
+    def interpolate_index(**kw):
+        lang = normalise_lang(request.args.get("lang") if has_request_context() else None)
+        kw["title"] = t(lang, "KMZB — threat analytics")
+        return interpolate(**kw).replace("<html>", f'<html lang="{lang}">', 1)
+
+    app.interpolate_index = interpolate_index
 
 
 app = create_app()

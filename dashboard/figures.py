@@ -264,8 +264,8 @@ def partial_periods(periods, interval: str, date_from=None, date_to=None) -> np.
     return out
 
 
-def _partial_note(lang: str) -> str:
-    return t(lang, "Partial period (first or last): lighter hatched bar, hollow point, not joined to the line")
+def _partial_note(lang: str, bars: bool = True) -> str:
+    return t(lang, "Partial period: lighter hatched bar, hollow point" if bars else "Partial period: hollow point")
 
 
 def _partial_hover(lang: str, partial: np.ndarray) -> list[str]:
@@ -346,6 +346,7 @@ def timeline(df: pd.DataFrame, lang, interval: str = "week", date_from=None, dat
     if partial.any():
         data.append(dict(type="scatter", x=x[partial], y=rate[partial], yaxis="y2", mode="markers",
                          name=_("partial period"), marker=dict(color=BLUE, size=8, symbol="circle-open"),
+                         showlegend=False,  # the subtitle says what a hollow point is
                          hovertext=[w for w, p in zip(when, partial) if p], customdata=custom[partial],
                          hovertemplate=rate_hover.replace("<extra>", "<br><i>" + _("partial period") + "</i><extra>")))
     return _figure(data, lang, title, _partial_note(lang) if partial.any() else None,
@@ -446,7 +447,7 @@ def verification_speed(df: pd.DataFrame, lang, interval: str | None = None, min_
                 hovertext=[w for w, p in zip(when, partial) if p], customdata=custom[partial],
                 hovertemplate=hover.replace("<extra>", "<br><i>" + _("partial period") + "</i><extra>")))
     if partial.any():
-        note += "<br>" + _partial_note(lang)
+        note += "<br>" + _partial_note(lang, bars=False)
     return _figure(data, lang, title, note, hovermode="closest", xaxis=_date_axis(x, lang, interval, _("Period")),
                    yaxis=_pct_axis(_("Share")))
 

@@ -212,10 +212,6 @@ def table_card(lang: str) -> dbc.Card:
         {"colId": "profile", "headerName": _("Profile"), "width": 90, "sortable": False, "filter": False,
          "cellRenderer": "markdown", "valueGetter": {
              "function": f"'[{_('Profile')}](/profile/' + params.data.teryt + '?lang={lang})'"}},
-        # the district's profile / debate pack (web.profile), one link per row
-        {"colId": "profile", "headerName": _("Profile"), "width": 90, "sortable": False, "filter": False,
-         "cellRenderer": "markdown", "valueGetter": {
-             "function": f"'[{_('Profile')}](/profile/' + params.data.teryt + '?lang={lang})'"}},
         {"field": "population", "headerName": _("Population"), "type": "numericColumn", "valueFormatter": num},
         {"field": "reports", "headerName": _("Reports"), "type": "numericColumn", "valueFormatter": num,
          "sort": "desc"},

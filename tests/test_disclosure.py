@@ -397,7 +397,8 @@ def test_table_csv_download_follows_the_audience(env):
     body = {"output": f"{ids.TABLE_DOWNLOAD}.data", "outputs": {"id": ids.TABLE_DOWNLOAD, "property": "data"},
             "inputs": [{"id": ids.TABLE_DOWNLOAD_BTN, "property": "n_clicks", "value": 1}],
             "state": [{"id": ids.URL, "property": "search", "value": "?preset=all&level=voivodeship"},
-                      {"id": ids.TABLE, "property": "virtualRowData", "value": None}],
+                      {"id": ids.TABLE, "property": "virtualRowData", "value": None},
+                      {"id": ids.TABLE_CSV_FORMAT, "property": "value", "value": "data"}],
             "changedPropIds": [f"{ids.TABLE_DOWNLOAD_BTN}.n_clicks"]}
 
     def total(client) -> int:

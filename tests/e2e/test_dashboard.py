@@ -185,13 +185,15 @@ def test_drill_down_and_back_up(server, browser):
 
 
 def test_csv_download_equals_the_api(server, browser):
-    browser.get(server.url + "/?level=powiat&category=przekraczanie-dozwolonej-predkosci")
+    # English page: the "data" format (the API's CSV) by default; Polish pages default to the spreadsheet
+    # format (tests/e2e/test_locale_browser.py)
+    browser.get(server.url + "/?lang=en&level=powiat&category=przekraczanie-dozwolonej-predkosci")
     ready(browser)
     js_click(browser, browser.find_element(By.ID, "table-download-btn"))
-    target = browser.download_dir / "kmzb_districts_powiat.csv"
+    rng = last90(server)
+    target = browser.download_dir / f"kmzb_powiats_poland_{rng['from']}_{rng['to']}_data.csv"
     wait(browser, lambda d: target.exists() and target.stat().st_size > 0, msg="no download")
     got = target.read_text(encoding="utf-8")
-    rng = last90(server)
     want = requests.get(server.url + "/api/v1/districts", timeout=30, params={
         "level": "powiat", "category": "przekraczanie-dozwolonej-predkosci", "compare": "previous",
         "format": "csv", **rng}).text

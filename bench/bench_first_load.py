@@ -1,0 +1,156 @@
+"""First load of the dashboard in headless Chromium: bytes transferred and time to a fully drawn page.
+
+    python bench/bench_first_load.py [--runs 5] [--root DIR] [--label NAME] [--url-query "?lang=en"]
+
+Starts the server (`python app.py`, the 3M store, server cache on and filled by one load first, so the
+figures show what the browser fetches and draws) from `--root` (default: this checkout; point it at a
+`git worktree` of an older commit to measure "before"). Each run opens a new browser with its HTTP cache
+off and waits until the page is fully drawn: the KPI holds a number, the map has district paths and all
+five charts are drawn by plotly. Bytes are the performance entries' transferSize (what went over the
+wire, headers included: compressed when the server compresses) and decodedBodySize (after decoding),
+for the page and every resource. A second navigation in the same browser with its cache on shows a
+repeat visit (what long-lived caching saves). Median of `--runs`.
+Writes bench/out/first_load_<label>.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _common import OUT, ROOT, require_store, server_env, write_result  # noqa: E402
+
+CHARTS = ("chart-timeline", "chart-categories", "chart-ranked", "chart-speed", "chart-heatmap")
+
+DRAWN_JS = r"""
+var k = document.getElementById('kpi-reports');
+var kpi = !!(k && /\d/.test(k.textContent));
+var paths = document.querySelectorAll('.leaflet-interactive').length;
+var charts = %s.filter(function (id) {
+  var el = document.getElementById(id);
+  var gd = el && (el.classList.contains('js-plotly-plot') ? el : el.querySelector('.js-plotly-plot'));
+  return !!(gd && gd._fullLayout && gd.data && gd.querySelector('.main-svg'));
+}).length;
+return {kpi: kpi, paths: paths, charts: charts, now: performance.now()};
+""" % (list(CHARTS),)
+
+BYTES_JS = r"""
+var n = performance.getEntriesByType('navigation')[0];
+var r = performance.getEntriesByType('resource');
+var all = [n].concat(r);
+function sum(f) { return all.reduce(function (a, e) { return a + (e[f] || 0); }, 0); }
+var big = r.filter(function (e) { return e.name.indexOf('plotly') >= 0 && e.name.indexOf('.js') >= 0; })[0];
+return {transfer: sum('transferSize'), decoded: sum('decodedBodySize'), requests: all.length,
+        plotly_transfer: big ? big.transferSize : null, plotly_decoded: big ? big.decodedBodySize : null};
+"""
+
+
+def start_server(root: Path, port: int) -> tuple[subprocess.Popen, str]:
+    log = tempfile.NamedTemporaryFile(prefix="kmzb-fl-", suffix=".log", delete=False)
+    env = {**os.environ, **server_env(cache=True, cache_dir=None)}
+    proc = subprocess.Popen([sys.executable, "app.py", "--port", str(port)], cwd=root, env=env,
+                            stdout=log, stderr=subprocess.STDOUT)
+    import requests
+
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 180
+    while time.time() < deadline:
+        try:
+            if requests.get(url + "/api/v1/meta", timeout=5).status_code in (200, 503):
+                return proc, url
+        except requests.RequestException:
+            pass
+        if proc.poll() is not None:
+            break
+        time.sleep(0.5)
+    proc.terminate()
+    raise SystemExit(f"server did not start; log {log.name}")
+
+
+def wait_drawn(drv, timeout: float = 90) -> dict:
+    deadline = time.time() + timeout
+    st = {}
+    while time.time() < deadline:
+        st = drv.execute_script(DRAWN_JS)
+        if st["kpi"] and st["paths"] > 0 and st["charts"] == len(CHARTS):
+            return st
+        time.sleep(0.05)
+    raise RuntimeError(f"page not drawn after {timeout} s: {st}")
+
+
+def one_load(url: str, shot: Path | None = None) -> dict:
+    from tests.browser import chrome
+
+    drv = chrome(1400, 900)
+    profile = (drv.capabilities.get("chrome") or {}).get("userDataDir")
+    try:
+        drv.execute_cdp_cmd("Network.enable", {})
+        drv.execute_cdp_cmd("Network.setCacheDisabled", {"cacheDisabled": True})
+        drv.set_page_load_timeout(90)
+        drv.get(url)
+        first = wait_drawn(drv)
+        first.update(drv.execute_script(BYTES_JS))
+        if shot is not None:
+            drv.save_screenshot(str(shot))
+        # a repeat visit: the browser's HTTP cache on, as a person coming back
+        drv.execute_cdp_cmd("Network.setCacheDisabled", {"cacheDisabled": False})
+        drv.get(url.replace("?", "?r=1&") if "?" in url else url + "?r=1")
+        again = wait_drawn(drv)
+        again.update(drv.execute_script(BYTES_JS))
+        return {"drawn_ms": round(first["now"]), "transfer": first["transfer"], "decoded": first["decoded"],
+                "requests": first["requests"], "plotly_transfer": first["plotly_transfer"],
+                "plotly_decoded": first["plotly_decoded"],
+                "repeat_drawn_ms": round(again["now"]), "repeat_transfer": again["transfer"]}
+    finally:
+        drv.quit()
+        if profile and Path(profile).name.startswith("kmzb-chrome-"):
+            shutil.rmtree(profile, ignore_errors=True)
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--root", type=Path, default=ROOT, help="the checkout whose app.py to serve")
+    ap.add_argument("--label", default="after")
+    ap.add_argument("--url-query", default="")
+    ap.add_argument("--port", type=int, default=8391)
+    args = ap.parse_args(argv)
+    require_store()
+    proc, base = start_server(args.root.resolve(), args.port)
+    try:
+        url = base + "/" + args.url_query
+        one_load(url)  # fills the server's cache: the runs measure the browser side and the transfer
+        runs = []
+        for i in range(args.runs):
+            r = one_load(url, OUT / f"first_load_{args.label}.png" if i == 0 else None)
+            runs.append(r)
+            print(f"run {i + 1}: drawn {r['drawn_ms']} ms, {r['transfer'] / 1e6:.2f} MB transferred "
+                  f"({r['decoded'] / 1e6:.2f} MB decoded, {r['requests']} requests); repeat visit "
+                  f"{r['repeat_drawn_ms']} ms, {r['repeat_transfer'] / 1e3:.0f} KB", flush=True)
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+    med = {k: statistics.median(r[k] for r in runs) for k in runs[0] if isinstance(runs[0][k], (int, float))}
+    print(f"median of {len(runs)}: drawn {med['drawn_ms']:.0f} ms, {med['transfer'] / 1e6:.2f} MB transferred "
+          f"({med['decoded'] / 1e6:.2f} MB decoded); repeat visit {med['repeat_drawn_ms']:.0f} ms, "
+          f"{med['repeat_transfer'] / 1e3:.0f} KB; loadavg {os.getloadavg()[0]:.2f}")
+    path = write_result(f"first_load_{args.label}", {"root": str(args.root), "url_query": args.url_query,
+                                                      "median": med, "runs": runs})
+    print(f"result: {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
