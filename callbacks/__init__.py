@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from dash import Input, Output, State
+from dash import Input, Output
 from flask import current_app
 
 from dashboard import ids
@@ -25,6 +25,9 @@ def register_callbacks(app) -> None:
     sync.register_region_search(app, lambda: current_app.extensions["kmzb_regions"]())
     views.register(app, gateway, audience)
     download.register(app, gateway, audience)
+    from . import changes
+
+    changes.register(app, gateway, audience)  # issue 11: "What changed"
     sensitive.register(app, gateway)
     from . import police
 
@@ -34,10 +37,4 @@ def register_callbacks(app) -> None:
         Output(ids.TABLE, "rowData"),
         Input(ids.TABLE_COLUMNS, "data"),
     )
-    app.clientside_callback(
-        "function(n, open){ return n ? !open : open; }",
-        Output(ids.FILTER_COLLAPSE, "is_open"),
-        Input(ids.FILTER_TOGGLE, "n_clicks"),
-        State(ids.FILTER_COLLAPSE, "is_open"),
-        prevent_initial_call=True,
-    )
+    # the filters' off-canvas panel on a phone opens and closes in assets/kmzb_a11y.js

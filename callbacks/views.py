@@ -298,9 +298,6 @@ def breadcrumb(gw, s: ViewState, lang: str) -> list:
             if teryt:  # a district is selected: its profile / debate pack (web.profile)
                 out.append(html.A(_("Profile / debate pack"), href=f"/profile/{teryt}?lang={lang}",
                                   id="profile-link", className="btn btn-sm btn-outline-primary ms-2"))
-            if teryt:  # a district is selected: its profile / debate pack (web.profile)
-                out.append(html.A(_("Profile / debate pack"), href=f"/profile/{teryt}?lang={lang}",
-                                  id="profile-link", className="btn btn-sm btn-outline-primary ms-2"))
         else:
             out.append(dbc.Button(label, id={"type": ids.CRUMB, "teryt": teryt}, color="link", size="sm"))
     return out
@@ -457,4 +454,5 @@ def register(app, gateway_of, audience_of) -> None:
         return (o["geojson_url"], o["hideout"], o["legend"], o["breadcrumb"], k["reports"], k["rate"], k["pending"],
                 k["change"], k["speed"], o["period"], o["freshness"], o["rows"],
                 c["timeline"], c["categories"], c["ranked"], c["speed"], c["heatmap"], viewport, scope,
-                o["summary"], o["row_rules"]) + alternatives.values(gw, search, aud)
+                o["summary"], o["row_rules"]) + alternatives.values(
+                    gw, search, aud, alternatives.ViewHelpers(view_filters, interval_for, _dates, MIN_RESOLVED_RANK))

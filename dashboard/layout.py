@@ -102,7 +102,8 @@ def _chart(id_, height=360, lang="pl") -> dbc.Col:
         ], className="kmzb-figure mb-0", tabIndex="0",
             **{"aria-label": _(CHART_TITLES[id_]), "aria-describedby": id_ + "-hint"}),
         html.Details([html.Summary(_("Show as table"), className="small"),
-                      html.Div(id=id_ + ids.CHART_TABLE_SUFFIX, className="chart-table-wrap")],
+                      html.Div(id=id_ + ids.CHART_TABLE_SUFFIX, className="chart-table-wrap", tabIndex="0",
+                               role="region", **{"aria-label": _(CHART_TITLES[id_])})],
                      className="chart-alt px-2 pb-1"),
     ], className="p-1")), xs=12, xl=6, className="mb-3")
 

@@ -1,0 +1,242 @@
+"""Accessibility (WCAG 2.1 AA) measured in headless Chromium against the real server: axe-core
+(tests/vendor/axe.min.js, MPL-2.0) on the dashboard in both languages at desktop and phone width,
+on the login page and on the sensitive table; and the keyboard paths: the skip link, radio groups,
+Enter on a district, the phone's filter panel with its "show results (N)" button, the filter chips
+and each chart's "show as table"."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+from selenium.webdriver.common.action_chains import ActionChains
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+
+from tests.browser import Server, callbacks_idle, chrome, wait
+from tests.conftest import GEO_DIR, demo_on_shared
+
+pytestmark = pytest.mark.e2e
+
+AXE = (Path(__file__).parent.parent / "vendor" / "axe.min.js").read_text()
+WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+PHONE, DESKTOP = (390, 844), (1400, 900)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory, shared_store):
+    data = demo_on_shared(tmp_path_factory, shared_store, "a11y").data_dir
+    srv = Server({"KMZB_DATA_DIR": str(data), "KMZB_GEO_DIR": str(GEO_DIR), "KMZB_TILES_URL": ""})
+    yield srv
+    srv.stop()
+
+
+def browser_at(size):
+    d = chrome(*DESKTOP)
+    if size == PHONE:  # a desktop window cannot be 390 px wide: emulate the phone's viewport
+        d.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                          {"width": size[0], "height": size[1], "deviceScaleFactor": 1, "mobile": True})
+    return d
+
+
+@pytest.fixture(params=[DESKTOP, PHONE], ids=["desktop", "phone"])
+def browser(request):
+    d = browser_at(request.param)
+    d.size = request.param
+    yield d
+    d.quit()
+
+
+@pytest.fixture
+def phone():
+    d = browser_at(PHONE)
+    yield d
+    d.quit()
+
+
+@pytest.fixture
+def desktop():
+    d = browser_at(DESKTOP)
+    yield d
+    d.quit()
+
+
+def ready(d) -> None:
+    wait(d, lambda x: re.search(r"\d", x.find_element(By.ID, "kpi-reports").text), msg="KPI never filled")
+    wait(d, lambda x: len(x.find_elements(By.CSS_SELECTOR, "path.leaflet-interactive")) > 0, msg="map not drawn")
+    wait(d, lambda x: callbacks_idle(x) and x.execute_script(
+        "return !document.querySelector('[data-dash-is-loading=\"true\"]')"), msg="still loading")
+    # AG Grid renders a grid's rows once it is on screen: bring each into view once
+    for grid in d.find_elements(By.CSS_SELECTOR, ".ag-root-wrapper"):
+        d.execute_script("arguments[0].scrollIntoView({behavior: 'instant'})", grid)
+        wait(d, lambda x: not grid.find_elements(By.CSS_SELECTOR, ".ag-delay-render"), msg="grid not rendered")
+    d.execute_script("window.scrollTo({top: 0, behavior: 'instant'})")
+
+
+def click(d, el) -> None:
+    """Scroll without Bootstrap's smooth scrolling (a click mid-scroll misses), then click."""
+    d.execute_script("arguments[0].scrollIntoView({block: 'center', behavior: 'instant'})", el)
+    el.click()
+
+
+def axe(d, context="document") -> list[dict]:
+    """Serious and critical WCAG 2.1 A/AA violations (id, impact, the first nodes)."""
+    if not d.execute_script("return !!window.axe"):
+        d.execute_script(AXE)
+    found = d.execute_async_script(f"""
+        const done = arguments[arguments.length - 1];
+        axe.run({context}, {{runOnly: {{type: 'tag', values: {WCAG!r}}}, resultTypes: ['violations']}})
+           .then(r => done(r.violations.map(v => ({{id: v.id, impact: v.impact,
+                 nodes: v.nodes.slice(0, 3).map(n => n.target.join(' ') + ' :: ' + n.failureSummary)}}))))
+           .catch(e => done([{{id: 'axe-error', impact: 'critical', nodes: [String(e)]}}]));
+    """)
+    return [v for v in found if v["impact"] in ("serious", "critical")]
+
+
+def kpi_number(d) -> str:
+    return d.find_element(By.ID, "kpi-reports").text.splitlines()[0].strip()
+
+
+def search_of(d) -> dict:
+    return parse_qs(urlparse(d.current_url).query)
+
+
+# ---------------------------------------------------------------- axe
+
+@pytest.mark.parametrize("lang", ["pl", "en"])
+def test_dashboard_has_no_serious_violations(server, browser, lang):
+    browser.get(f"{server.url}/?lang={lang}")
+    ready(browser)
+    assert browser.execute_script("return document.documentElement.lang") == lang
+    found = axe(browser)
+    assert found == [], found
+    browser.execute_script("document.querySelectorAll('details.chart-alt').forEach(d => d.open = true)")
+    found = axe(browser, "document.querySelector('main')")  # the opened "show as table"s too
+    assert found == [], found
+
+
+def test_phone_filter_panel_has_no_serious_violations(server, phone):
+    phone.get(f"{server.url}/?lang=en")
+    ready(phone)
+    click(phone, phone.find_element(By.ID, "filter-toggle"))
+    wait(phone, lambda x: x.find_element(By.ID, "show-results").is_displayed())
+    assert axe(phone, "document.getElementById('filter-collapse')") == []
+
+
+@pytest.mark.parametrize("lang", ["pl", "en"])
+def test_login_page_has_no_serious_violations(server, desktop, lang):
+    desktop.get(f"{server.url}/login?lang={lang}")
+    wait(desktop, lambda x: x.find_element(By.ID, "login-form"))
+    assert axe(desktop) == []
+
+
+def test_sensitive_table_has_no_serious_violations(server, desktop):
+    desktop.get(f"{server.url}/?lang=pl")
+    ready(desktop)
+    wait(desktop, lambda x: x.find_elements(By.CSS_SELECTOR, "#sensitive-table .ag-row"), msg="no sensitive rows")
+    assert axe(desktop, "document.getElementById('sensitive-card')") == []
+
+
+# ---------------------------------------------------------------- keyboard
+
+def test_skip_link_is_first_tab_stop_and_moves_focus_to_the_results(server, desktop):
+    desktop.get(f"{server.url}/?lang=pl")
+    ready(desktop)
+    desktop.execute_script("document.activeElement && document.activeElement.blur(); window.focus();")
+    ActionChains(desktop).send_keys(Keys.TAB).perform()
+    first = desktop.switch_to.active_element
+    assert first.get_attribute("id") == "skip-link"
+    assert first.is_displayed() and first.text == "Przejdź do wyników"
+    first.send_keys(Keys.ENTER)
+    wait(desktop, lambda x: x.switch_to.active_element.get_attribute("id") == "results")
+    assert desktop.switch_to.active_element.tag_name == "main"
+
+
+def test_radios_are_one_group_each(server, desktop):
+    desktop.get(f"{server.url}/?lang=en")
+    ready(desktop)
+    for rid in ("f-compare", "map-level", "map-metric"):
+        radios = desktop.find_elements(By.CSS_SELECTOR, f"#{rid} input[type=radio]")
+        assert len(radios) >= 2
+        assert {r.get_attribute("name") for r in radios} == {rid}
+    # arrows move within the group (and change the view)
+    level = desktop.find_element(By.CSS_SELECTOR, "#map-level input[value=voivodeship]")
+    level.send_keys(Keys.ARROW_RIGHT)
+    wait(desktop, lambda x: search_of(x).get("level") == ["powiat"])
+
+
+def test_enter_on_a_focused_district_drills_down(server, desktop):
+    desktop.get(f"{server.url}/?lang=en")
+    ready(desktop)
+    paths = desktop.find_elements(By.CSS_SELECTOR, "path.leaflet-interactive[role=button][tabindex='0']")
+    assert len(paths) == 16  # the voivodeships: each a named keyboard stop
+    target = next(p for p in paths if "d-12" in p.get_attribute("class"))  # Małopolskie
+    assert "małopolskie" in target.get_attribute("aria-label").casefold(), target.get_attribute("aria-label")
+    desktop.execute_script("arguments[0].focus()", target)
+    ActionChains(desktop).send_keys(Keys.ENTER).perform()
+    wait(desktop, lambda x: search_of(x).get("teryt") == ["12"], msg=f"teryt not set: {desktop.current_url}")
+
+
+def test_chart_is_one_tab_stop_and_its_toolbar_is_out_of_the_flow(server, desktop):
+    desktop.get(f"{server.url}/?lang=en")
+    ready(desktop)
+    fig = desktop.find_element(By.CSS_SELECTOR, ".kmzb-figure")
+    assert fig.get_attribute("aria-label") == "Reports and confirmation rate over time"
+    buttons = fig.find_elements(By.CSS_SELECTOR, ".modebar-btn")
+    assert buttons and all(b.get_attribute("tabindex") == "-1" for b in buttons)
+    desktop.execute_script("arguments[0].focus()", fig)
+    ActionChains(desktop).send_keys(Keys.ENTER).perform()
+    wait(desktop, lambda x: "modebar-btn" in (x.switch_to.active_element.get_attribute("class") or ""))
+
+
+# ---------------------------------------------------------------- phone, chips, text alternatives
+
+def test_phone_filters_open_off_canvas_and_show_results_with_the_kpi_number(server, phone):
+    phone.get(f"{server.url}/?lang=pl")
+    ready(phone)
+    panel = phone.find_element(By.ID, "filter-collapse")
+    assert not panel.is_displayed() or panel.value_of_css_property("visibility") == "hidden"
+    assert phone.find_element(By.ID, "kpi-reports").is_displayed()  # the results come first
+    click(phone, phone.find_element(By.ID, "filter-toggle"))
+    button = wait(phone, lambda x: x.find_element(By.ID, "show-results") if
+                  x.find_element(By.ID, "show-results").is_displayed() else None)
+    assert button.text == f"Pokaż wyniki ({kpi_number(phone)})"
+    click(phone, phone.find_element(By.CSS_SELECTOR, "#f-outcomes label[for$=_confirmed]"))
+    wait(phone, lambda x: search_of(x).get("outcome") == ["confirmed"])
+    ready(phone)
+    wait(phone, lambda x: x.find_element(By.ID, "show-results").text == f"Pokaż wyniki ({kpi_number(x)})")
+    click(phone, button)
+    wait(phone, lambda x: x.switch_to.active_element.get_attribute("id") == "results")
+    assert phone.find_element(By.ID, "filter-collapse").value_of_css_property("visibility") == "hidden"
+    # the table's name column is not pinned on a phone
+    wait(phone, lambda x: not x.find_elements(By.CSS_SELECTOR, "#district-table .ag-pinned-left-cols-container .ag-row"))
+
+
+def test_chips_say_the_filter_and_remove_it(server, desktop):
+    desktop.get(f"{server.url}/?lang=en&outcome=confirmed&category=akty-wandalizmu")
+    ready(desktop)
+    chips = wait(desktop, lambda x: x.find_elements(By.CSS_SELECTOR, "#filter-chips a.chip"))
+    assert all(c.text.startswith("Remove filter:") for c in chips)  # for a screen reader; hidden on screen
+    texts = [c.text.replace("Remove filter:", "").replace("×", "").strip() for c in chips]
+    assert "Outcome: confirmed" in texts and any(t.startswith("Category: ") for t in texts), texts
+    click(desktop, next(c for c in chips if "Outcome" in c.text))
+    wait(desktop, lambda x: "outcome" not in search_of(x))
+    assert search_of(desktop).get("category") == ["akty-wandalizmu"]
+    wait(desktop, lambda x: x.find_element(By.CSS_SELECTOR, "#f-outcomes input[value=confirmed]").is_selected() is False)
+
+
+def test_show_as_table_holds_the_charts_numbers(server, desktop):
+    desktop.get(f"{server.url}/?lang=en")
+    ready(desktop)
+    total = int(re.sub(r"\D", "", kpi_number(desktop)))
+    wrap = desktop.find_element(By.ID, "chart-categories-table")
+    summary = wrap.find_element(By.XPATH, "..").find_element(By.TAG_NAME, "summary")
+    click(desktop, summary)
+    rows = wrap.find_elements(By.CSS_SELECTOR, "tbody tr")
+    assert rows
+    per_category = [int(re.sub(r"\D", "", r.find_elements(By.TAG_NAME, "td")[0].text) or 0) for r in rows]
+    assert sum(per_category) == total  # the KPI is the sum of the per-category counts
+    head = [th.text for th in wrap.find_elements(By.CSS_SELECTOR, "thead th")]
+    assert head[:3] == ["Category", "Reports", "Resolved"]
