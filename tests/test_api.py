@@ -107,7 +107,8 @@ def test_csv_equals_json(client):
     assert r.status_code == 200 and r.mimetype == "text/csv"
     c = pd.read_csv(io.StringIO(r.get_data(as_text=True)), dtype={"teryt": str})
     assert list(c.columns) == ["teryt", "name", "population", "reports", "confirmed", "unconfirmed", "pending",
-                               "resolved", "confirmation_rate", "ci_low", "ci_high", "reports_per_10k"]
+                               "resolved", "confirmation_rate", "ci_low", "ci_high", "reports_per_10k",
+                               "reports_per_10k_smoothed", "unstable", "hotspot", "hotspot_p"]
     pd.testing.assert_frame_equal(c, j.astype(c.dtypes.to_dict()), check_dtype=False)
 
 
