@@ -52,3 +52,16 @@ def wait_until_up(url: str, proc: subprocess.Popen, log: str | Path | None = Non
         return r if up(r) else None
 
     return wait_for(proc, probe, log, timeout=timeout, what=url)
+
+
+def log_in(client, username: str = "anna", password: str | None = None) -> None:
+    """Log a Flask test client in through the real login form (CSRF token included)."""
+    import re
+
+    from .conftest import POLICE_PASSWORD
+
+    html = client.get("/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+    r = client.post("/login", data={"csrf_token": token, "username": username,
+                                    "password": POLICE_PASSWORD if password is None else password})
+    assert r.status_code == 302

@@ -15,7 +15,6 @@ the public means something.
 from __future__ import annotations
 
 import json
-import re
 from collections import defaultdict
 from datetime import date, timedelta
 
@@ -24,7 +23,8 @@ import pytest
 from dashboard import ids
 from kmzb import reference
 
-from .conftest import DEMO_END, POLICE_PASSWORD, demo_on_shared
+from .conftest import DEMO_END, demo_on_shared
+from .helpers import log_in
 
 HIDDEN = tuple(c.code for c in reference.categories() if c.public_visibility == "hidden")
 PUBLIC_CATS = tuple(c.code for c in reference.categories() if c.public_visibility != "hidden")
@@ -297,13 +297,6 @@ def run_attacks(client, truth: Truth) -> tuple[dict[str, int], Adversary]:
             hits += 1 <= t <= 4 and value == t
         recovered[name] = hits
     return recovered, adv
-
-
-def log_in(client):
-    html = client.get("/login").get_data(as_text=True)
-    token = re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
-    r = client.post("/login", data={"csrf_token": token, "username": "anna", "password": POLICE_PASSWORD})
-    assert r.status_code == 302
 
 
 def test_no_public_request_combination_recovers_a_small_hidden_count(env):

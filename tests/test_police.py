@@ -19,8 +19,8 @@ from kmzb.query.filters import Filters, make_filters
 from web.auth import AuthUser
 
 from .conftest import DEMO_END as END
-from .conftest import POLICE_PASSWORD as PASSWORD
 from .conftest import police_demo_store
+from .helpers import log_in
 
 
 @pytest.fixture(scope="module")
@@ -244,13 +244,6 @@ UNITS = dash_request(f"{ids.POLICE_UNITS}.rowData", [{"id": ids.POLICE_UNITS, "p
 DOWNLOAD = dash_request(f"{ids.POLICE_DOWNLOAD}.data", [{"id": ids.POLICE_DOWNLOAD, "property": "data"}],
                         [{"id": ids.POLICE_DOWNLOAD_BTN, "property": "n_clicks", "value": 1}],
                         [{"id": ids.URL, "property": "search", "value": "?preset=all"}])
-
-
-def log_in(client):
-    html = client.get("/login").get_data(as_text=True)
-    token = re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
-    r = client.post("/login", data={"csrf_token": token, "username": "anna", "password": PASSWORD})
-    assert r.status_code == 302
 
 
 def test_anonymous_callback_requests_get_no_police_data(env):

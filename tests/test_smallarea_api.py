@@ -6,14 +6,14 @@ from __future__ import annotations
 
 import io
 import os
-import re
 
 import pandas as pd
 import pytest
 
 from kmzb.query import columns, sensitive
 
-from .conftest import POLICE_PASSWORD, demo_on_shared
+from .conftest import demo_on_shared
+from .helpers import log_in
 
 pytestmark = pytest.mark.integration
 
@@ -71,13 +71,6 @@ def counts_of(client, level, teryt, category, date_from, date_to):
     df = rows(client, f"/api/v1/districts?level={level}&from={date_from}&to={date_to}&category={category}"
                       f"&teryt={teryt}")
     return int(df.loc[df["teryt"] == teryt, "reports"].iloc[0])
-
-
-def log_in(client):
-    html = client.get("/login").get_data(as_text=True)
-    token = re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
-    r = client.post("/login", data={"csrf_token": token, "username": "anna", "password": POLICE_PASSWORD})
-    assert r.status_code == 302
 
 
 def test_changes_public_counts_match_the_districts_endpoint(app):
