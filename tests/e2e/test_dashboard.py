@@ -275,3 +275,24 @@ def test_region_search_selects_a_gmina(server, browser):
     rng = last90(server)
     assert kpi_reports(browser) == total(server, teryt="1261011", **rng)
     assert "Kraków" in browser.find_element(By.ID, "breadcrumb").text
+
+
+def test_smoothed_rates_and_hotspots_change_the_fills_and_the_legend(server, browser):
+    """Issue 11 on screen: switching the map to smoothed rates and to hotspots redraws the districts
+    and the legend says what it shows (PL)."""
+    browser.get(server.url + "/?level=powiat&metric=per10k&preset=all")
+    ready(browser)
+    shown = {"per10k": (fills(browser), browser.find_element(By.ID, "map-legend").text)}
+    for metric in ("smoothed", "hotspots"):
+        radio = browser.find_element(By.CSS_SELECTOR, f"#map-metric input[value='{metric}']")
+        browser.execute_script("arguments[0].click()", radio)
+        wait(browser, lambda d, m=metric: search_of(d).get("metric") == [m], msg=f"URL did not follow {metric}")
+        wait(browser, lambda d, m=metric: browser.find_element(By.ID, "map-legend").text not in
+             [legend for _, legend in shown.values()], msg=f"legend did not change for {metric}")
+        ready(browser)
+        shown[metric] = (fills(browser), browser.find_element(By.ID, "map-legend").text)
+    assert shown["smoothed"][0] != shown["per10k"][0] or shown["smoothed"][1] != shown["per10k"][1]
+    assert shown["hotspots"][0] != shown["smoothed"][0]
+    legend = shown["hotspots"][1].lower()
+    assert "gorąc" in legend or "hot" in legend  # the classes say what they mean
+    assert "wygładz" in shown["smoothed"][1].lower() or "smooth" in shown["smoothed"][1].lower()
