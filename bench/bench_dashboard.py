@@ -88,7 +88,7 @@ def make_changes(n: int, seed: int):
             new = s.with_(level=rng.choice(LEVELS))
         else:
             trigger = "map-metric"
-            new = s.with_(metric=rng.choice(("reports", "per10k", "rate")))
+            new = s.with_(metric=rng.choice(("reports", "per10k", "rate", "smoothed", "hotspots")))
         if new in seen:
             continue
         seen.add(new)
