@@ -61,7 +61,7 @@ class _Static:
         self.bboxes: dict | None = None
         self.labels: dict | None = None
         self.tables: dict[str, pd.DataFrame] = {}
-        self.enums: tuple[str, tuple] | None = None  # (data version, enum values)
+        self.per_version: dict[str, tuple[str, object]] = {}  # name -> (data version, value)
         self.weights: dict[str, dict] = {}  # level -> queen contiguity (kmzb.geo.weights)
 
 
@@ -101,13 +101,18 @@ class DataGateway:
         response comes from one version even if an ingest publishes meanwhile."""
         return self._per_request("_cursor", self.store.cursor)
 
+    def _per_version(self, name: str, fn: Callable):
+        """fn(cursor), computed once per data version in this process (small facts of a snapshot
+        that every request needs, such as its ENUM values)."""
+        cur, version = self.cursor()
+        held = self._static.per_version.get(name)
+        if held is None or held[0] != version:
+            held = self._static.per_version[name] = (version, fn(cur))
+        return held[1]
+
     def enums(self) -> tuple:
         """The snapshot's (category, status) ENUM values, read once per data version."""
-        cur, version = self.cursor()
-        held = self._static.enums
-        if held is None or held[0] != version:
-            held = self._static.enums = (version, queries.enums(cur))
-        return held[1]
+        return self._per_version("enums", queries.enums)
 
     def _memo(self, name: str, args: tuple, fn: Callable):
         """fn(cursor), memoized per request (one view needs the same rows in several places) and in
@@ -174,7 +179,9 @@ class DataGateway:
         from which a hidden count could be subtracted."""
         m = self._memo("meta", (), queries.meta)
         if audience == PUBLIC:
-            m = {**m, "reports": self._memo("public_reports", (), queries.public_reports)}
+            # a count over every report: once per data version, not per request (the sync callback
+            # reads meta on every filter change)
+            m = {**m, "reports": self._per_version("public_reports", queries.public_reports)}
         return m
 
     def sensitive(self, teryt: str | None = None, categories: tuple[str, ...] = (), date_from=None,
