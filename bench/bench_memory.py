@@ -35,7 +35,7 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import PY, ROOT, STORE, geo_dir, write_result  # noqa: E402
+from _common import PY, ROOT, STORE, geo_dir, proc_mem, write_result  # noqa: E402
 
 from tests.helpers import free_port, wait_until_up  # noqa: E402
 
@@ -44,15 +44,6 @@ LEVELS = ("voivodeship", "powiat", "gmina")
 PRESETS = ("7d", "30d", "90d", "ytd", "last_year", "all", "custom")
 OUTCOMES = ("pending", "confirmed", "unconfirmed")
 SOURCES = ("internet", "debata", "kontakt")
-
-
-def rss_mb(pid: int) -> dict:
-    out = {}
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        key, _, val = line.partition(":")
-        if key in ("VmRSS", "VmHWM"):
-            out[key] = round(int(val.split()[0]) / 1024, 1)
-    return out
 
 
 class Server:
@@ -105,7 +96,7 @@ class Sampler(threading.Thread):
         t0 = time.time()
         while not self.halt.is_set():
             try:
-                self.samples.append((time.time() - t0, rss_mb(self.pid)["VmRSS"]))
+                self.samples.append((time.time() - t0, proc_mem(self.pid)["VmRSS"]))
             except OSError:
                 break
             self.halt.wait(self.every)
@@ -252,7 +243,7 @@ def main(argv=None) -> int:
         gen = Requests(srv.url, args.seed)
         plan = [gen.next(args.mix) for _ in range(args.requests)]
         pid = srv.worker()
-        start = rss_mb(pid)
+        start = proc_mem(pid)
         sampler = Sampler(pid)
         sampler.start()
         status: Counter = Counter()
@@ -290,7 +281,7 @@ def main(argv=None) -> int:
         time.sleep(0.3)
         sampler.halt.set()
         sampler.join()
-        end = rss_mb(pid)
+        end = proc_mem(pid)
         peak = max(v for _, v in sampler.samples)
     finally:
         srv.stop()
