@@ -20,7 +20,7 @@ STORE = OUT / "store3m"          # KMZB_DATA_DIR of the 3M benchmark store
 PY = sys.executable
 
 # the generated data set (bench/gen_big.py arguments); changing these regenerates it
-GEN = {"reports": 3_000_000, "end": "2026-11-24", "seed": 2016, "delta_rows": 5000}
+GEN = {"reports": 3_000_000, "years": 9.0, "end": "2026-11-24", "seed": 2016, "delta_rows": 5000}
 FULL_FILE = DATA / "kmzb_full_20261124.csv.gz"
 DELTA_FILE = DATA / "kmzb_20261125.csv"
 

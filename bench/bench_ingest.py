@@ -59,7 +59,7 @@ def ensure_data(regenerate: bool = False) -> dict:
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir()
     cmd = [PY, str(ROOT / "bench" / "gen_big.py"), str(tmp / FULL_FILE.name), "--reports", str(GEN["reports"]),
-           "--end", GEN["end"], "--seed", str(GEN["seed"]), "--delta", str(tmp / DELTA_FILE.name),
+           "--years", str(GEN["years"]), "--end", GEN["end"], "--seed", str(GEN["seed"]), "--delta", str(tmp / DELTA_FILE.name),
            "--delta-rows", str(GEN["delta_rows"])]
     print("generating:", " ".join(cmd), flush=True)
     t = time.perf_counter()

@@ -3,7 +3,7 @@
     python bench/gen_big.py bench/out/kmzb_full_20261124.csv.gz --reports 3000000 \
         --delta bench/out/kmzb_20261125.csv
 
-The snapshot holds exactly --reports reports created over --years (default 6.8) up to --end,
+The snapshot holds exactly --reports reports created over --years (default 9: as KMZB, about 900 a day) up to --end,
 each with its status as of --end; the delta holds the next --delta-rows (default 5,000) reports
 created or changed after it. Same arguments, same bytes (see kmzb.demo).
 Name the files kmzb_full_YYYYMMDD.csv[.gz] / kmzb_YYYYMMDD.csv[.gz] if the ingest is to read them.
@@ -28,7 +28,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("out", type=Path, help="the full snapshot to write (.csv or .csv.gz)")
     ap.add_argument("--reports", type=int, default=3_000_000, help="reports in the snapshot (default 3,000,000)")
     ap.add_argument("--end", default="2026-11-24", help="snapshot date, YYYY-MM-DD (default 2026-11-24)")
-    ap.add_argument("--years", type=float, default=6.8, help="years of reports before --end (default 6.8)")
+    ap.add_argument("--years", type=float, default=9.0,
+                    help="years of reports before --end (default 9: about 900 reports a day, as KMZB since 2016)")
     ap.add_argument("--seed", type=int, default=2016)
     ap.add_argument("--delta", type=Path, help="also write a delta following the snapshot here")
     ap.add_argument("--delta-rows", type=int, default=5000, help="rows in the delta (default 5,000)")
