@@ -9,6 +9,7 @@ import pyarrow as pa
 
 from kmzb.ingest.contract import ExtractError
 from kmzb.ingest.extract import Extract
+from kmzb.ingest.progress import Steps
 
 GUARD_SHARE = 0.05
 
@@ -105,20 +106,28 @@ def _record_file(con, ex: Extract, run_id: str, version: str, counts: tuple[int,
                  len(ex.rejects), ex.mismatches, *counts])
 
 
-def apply_extract(con, ex: Extract, geo, *, force: bool, run_id: str, version: str) -> tuple[int, int, int]:
+def apply_extract(con, ex: Extract, geo, *, force: bool, run_id: str, version: str,
+                  steps: Steps | None = None) -> tuple[int, int, int]:
     """Apply one validated extract inside its own transaction; returns (inserted, updated, removed)."""
+    steps = steps or Steps()
     incoming = incoming_arrow(ex, geo)
     con.execute("BEGIN TRANSACTION")
     try:
         _stage(con, incoming)
         del incoming
+        steps.lap("stage")
         removed = _replace_state(con, ex, force) if ex.kind == "full" else 0
+        steps.lap("removed")
         _add_history(con)
+        steps.lap("history")
         inserted, updated = _upsert(con, bool(ex.superseded))
+        steps.lap("upsert")
         _refresh_losers(con)
+        steps.lap("losers")
         _record_file(con, ex, run_id, version, (inserted, updated, removed))
         con.execute("DROP TABLE incoming; DROP TABLE win; DROP TABLE firsts")
         con.execute("COMMIT")
+        steps.lap("commit")
     except BaseException:
         con.execute("ROLLBACK")
         raise

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Callable, Protocol
 
@@ -70,3 +71,17 @@ class Bar:
         self._bar.update(self._task, completed=self._bar.tasks[-1].total or 0, rows=result.rows,
                          description=f"{Path(result.file).name}: {result.loaded:,} good, {result.rejected:,} bad")
         self._bar.stop()
+
+
+class Steps:
+    """Wall-clock seconds of each named step of an ingest (in the run report, for the benchmark)."""
+
+    def __init__(self):
+        self.seconds: dict[str, float] = {}
+        self._t = time.perf_counter()
+
+    def lap(self, name: str) -> None:
+        """The step `name` ended now (it began when the previous one ended)."""
+        now = time.perf_counter()
+        self.seconds[name] = round(self.seconds.get(name, 0.0) + now - self._t, 3)
+        self._t = now

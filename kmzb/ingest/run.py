@@ -21,7 +21,7 @@ from kmzb.geo.lookup import geo_index
 from kmzb.ingest.contract import ExtractError
 from kmzb.ingest.extract import list_extracts, read_extract
 from kmzb.ingest.load import apply_extract
-from kmzb.ingest.progress import Progress, Silent
+from kmzb.ingest.progress import Progress, Silent, Steps
 from kmzb.store import Store
 
 
@@ -43,6 +43,7 @@ class FileResult:
     warnings: list[str] = field(default_factory=list)
     error: str | None = None
     seconds: float = 0.0
+    steps: dict[str, float] = field(default_factory=dict)  # seconds of each step (read, then the write's)
 
 
 @dataclass
@@ -54,6 +55,7 @@ class RunResult:
     published: bool
     report_path: Path
     rejects_path: Path | None
+    steps: dict[str, float] = field(default_factory=dict)  # seconds outside the files: copy, publish
 
     @property
     def ok(self) -> bool:
@@ -68,6 +70,7 @@ class RunResult:
             "reports": self.reports,
             "report": str(self.report_path),
             "rejects": str(self.rejects_path) if self.rejects_path else None,
+            "steps": self.steps,
         }
 
 
@@ -111,9 +114,12 @@ def ingest_file(con, path: Path, geo, *, force: bool, run_id: str, version: str,
     t0 = time.perf_counter()
     progress.start(path)
     rejects = None
+    steps = Steps()
     try:
         ex = read_extract(path, geo.lookup, progress=progress.update)
-        inserted, updated, removed = apply_extract(con, ex, geo, force=force, run_id=run_id, version=version)
+        steps.lap("read")
+        inserted, updated, removed = apply_extract(con, ex, geo, force=force, run_id=run_id, version=version,
+                                                   steps=steps)
         res = FileResult(file=str(path), rows=ex.rows, loaded=ex.rows - len(ex.rejects), rejected=len(ex.rejects),
                          reasons=ex.reasons, kind=ex.kind, encoding=ex.encoding, mismatches=ex.mismatches,
                          duplicates=ex.duplicates, superseded=ex.superseded, warnings=list(ex.warnings),
@@ -124,18 +130,21 @@ def ingest_file(con, path: Path, geo, *, force: bool, run_id: str, version: str,
     except ExtractError as e:
         res = FileResult(file=str(path), error=e.problem, kind="full" if "full_" in path.name else "delta")
     res.seconds = round(time.perf_counter() - t0, 3)
+    res.steps = steps.seconds
     progress.finish(res)
     return res, rejects
 
 
 def _ingest_all(store: Store, settings: Settings, paths: list[Path], run_id: str, force: bool, say,
-                progress: Progress) -> tuple[list[FileResult], list[pd.DataFrame], str | None, bool, int]:
+                progress: Progress, steps: Steps) -> tuple[list[FileResult], list[pd.DataFrame], str | None, bool, int]:
     """Every file into one new snapshot, published if any file loaded: (results, rejects, version,
     published, reports)."""
     geo = geo_index(settings.geo_dir)
+    steps.lap("geo")
     results, reject_frames = [], []
     with store.writer_lock():
         version, tmp, con = store.begin()
+        steps.lap("copy")
         try:
             for path in paths:
                 res, rejects = ingest_file(con, path, geo, force=force, run_id=run_id, version=version,
@@ -144,12 +153,15 @@ def _ingest_all(store: Store, settings: Settings, paths: list[Path], run_id: str
                 if rejects is not None:
                     reject_frames.append(rejects)
                 say(_summary_line(res))
+            steps.lap("files")
             if not any(r.error is None for r in results):
                 store.abandon(tmp, con)
                 return results, reject_frames, None, False, 0
             reports = con.execute("SELECT count(*) FROM reports").fetchone()[0]
             write_meta_stats(con)
+            steps.lap("meta")
             store.publish(version, tmp, con)
+            steps.lap("publish")
             return results, reject_frames, version, True, reports
         except BaseException:
             store.abandon(tmp, con)
@@ -179,15 +191,17 @@ def run_ingest(settings: Settings, files: list[str | Path], *, force: bool = Fal
     private_dir(settings.runs_dir)
     run_dir = private_dir(settings.runs_dir / run_id)
     results, reject_frames, version, published, reports = [], [], None, False, 0
+    steps = Steps()
     if paths:  # (nothing to ingest: do not copy the snapshot for nothing)
         results, reject_frames, version, published, reports = _ingest_all(
-            store, settings, paths, run_id, force, say, progress or Silent())
+            store, settings, paths, run_id, force, say, progress or Silent(), steps)
     if not published:
         version = store.current().version if store.current() else None
         reports = _current_reports(store)
     rejects_path = _write_rejects(run_dir / "rejects.csv", reject_frames)
     result = RunResult(run_id=run_id, files=results, reports=int(reports), version=version,
-                       published=published, report_path=run_dir / "report.json", rejects_path=rejects_path)
+                       published=published, report_path=run_dir / "report.json", rejects_path=rejects_path,
+                       steps=steps.seconds)
     atomic_write(result.report_path, json.dumps(result.to_json(), ensure_ascii=False, indent=2, default=str))
     return result
 
