@@ -23,6 +23,7 @@ from web.api import create_api
 from web.compression import compress
 from web.profile import create_profile_blueprint
 from web.security import harden
+from web.timing import init_timing
 
 BOOTSTRAP_DIR = Path(flask_bootstrap.__file__).parent / "static" / "bootstrap5" / "css"
 
@@ -60,6 +61,7 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
     )
     server = app.server
     server.json.sort_keys = False  # API rows keep the column order of the CSV
+    init_timing(server, settings.server_timing)  # first: its clock spans every other hook
     cache = make_cache(settings)
     cache.init_app(server)
     gateway = DataGateway(settings, cache)

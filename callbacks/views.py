@@ -17,6 +17,7 @@ from dash import Input, Output, State, html, no_update
 from dashboard import figures, ids, summary
 from dashboard import smallarea as smallarea_view
 from dashboard.state import ViewState, filters_for, from_query, map_scope
+from kmzb import timing
 from kmzb.i18n import (
     category_label,
     fmt_date,
@@ -328,7 +329,7 @@ def overview(gw, search: str | None, aud: str = "public") -> dict:
         hideout, legend = map_hideout(zeros, s.metric, scope, s.teryt, lang)
         return hideout, legend, {c: [] for c in TABLE_FIELDS}
 
-    hideout, legend, rows = gw.cached("map_table", (f, level, s.compare, aud, s.metric, scope, s.teryt, lang,
+    hideout, legend, rows = gw.cached("view:map_table", (f, level, s.compare, aud, s.metric, scope, s.teryt, lang,
                                                     s.no_categories),
                                       nothing if s.no_categories else map_and_table)
     title = {"rate": _("Confirmation rate"), "per10k": _("Reports per 10,000 inhabitants"),
@@ -445,6 +446,10 @@ def register(app, gateway_of, audience_of) -> None:
         Input(ids.URL, "search"), State(ids.MAP_SCOPE, "data"),
     )
     def update_views(search, last_scope):
+        with timing.stage("callback"):
+            return _update_views(search, last_scope)
+
+    def _update_views(search, last_scope):
         gw = gateway_of()
         aud = audience_of()
         o = overview(gw, search, aud)

@@ -21,6 +21,7 @@ class Settings:
     duckdb_threads: int = 1  # per query: under load, requests run side by side instead
     tiles_url: str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
     tiles_attribution: str = "&copy; OpenStreetMap contributors"
+    server_timing: str = ""  # "wall" or "cpu": a Server-Timing header on every response (kmzb.timing), for benchmarks
 
     @property
     def cache_enabled(self) -> bool:
@@ -48,6 +49,17 @@ def _cache_kind(raw: str) -> str:
     if v == "file":
         return "file"
     raise SystemExit(f"KMZB_CACHE must be memory, file or off, got {raw!r}")
+
+
+def _timing_mode(raw: str) -> str:
+    v = raw.strip().lower()
+    if v in ("", "0", "off", "no"):
+        return ""
+    if v in ("1", "on", "yes", "wall"):
+        return "wall"
+    if v == "cpu":
+        return "cpu"
+    raise SystemExit(f"KMZB_SERVER_TIMING must be off, wall or cpu, got {raw!r}")
 
 
 def env_int(name: str, default: int, env=None) -> int:
@@ -81,6 +93,7 @@ def get_settings(**overrides) -> Settings:
         cache_dir=Path(env["KMZB_CACHE_DIR"]) if env.get("KMZB_CACHE_DIR") else data_dir.resolve() / "cache",
         tiles_url=env.get("KMZB_TILES_URL", Settings.tiles_url),
         tiles_attribution=env.get("KMZB_TILES_ATTRIBUTION", Settings.tiles_attribution),
+        server_timing=_timing_mode(env.get("KMZB_SERVER_TIMING", "")),
     )
     values.update(overrides)
     return Settings(**values)

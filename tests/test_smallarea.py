@@ -142,3 +142,38 @@ def test_changes_rows_significant_only_with_bh():
     sig = changes.changes(base, ("przekraczanie-dozwolonej-predkosci", "nieprawidlowe-parkowanie"), after, before,
                           90, 90)
     assert sig[["teryt", "reports_before", "reports_after", "direction"]].values.tolist() == [["02", 20, 60, "rise"]]
+
+
+def test_conditional_permutation_p_values_agree_with_esda():
+    """The vectorised conditional randomisation gives esda's pseudo p-values up to Monte Carlo noise
+    (esda.G_Local's own permutation loop, star, binary weights), on a clustered map and on noise."""
+    import warnings
+
+    import esda
+
+    nb = lattice(20)
+    rng = np.random.default_rng(7)
+    for y in (rng.gamma(2, 1, len(nb)) + np.r_[np.full(30, 4.0), np.zeros(len(nb) - 30)],
+              rng.gamma(2, 1, len(nb))):
+        ours = smallarea.conditional_p(y, nb)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            g = esda.G_Local(y, smallarea._binary_weights(nb), transform="B", star=None, permutations=999,
+                             seed=1, n_jobs=1)
+        assert np.corrcoef(ours, g.p_sim)[0, 1] > 0.97
+        assert np.abs(ours - g.p_sim).max() < 0.08  # a p of 0.5 has a Monte Carlo s.e. of 0.016
+        assert abs(ours.mean() - g.p_sim.mean()) < 0.02
+
+
+def test_conditional_permutation_never_draws_a_district_as_its_own_neighbour():
+    """A district far above the rest: were it drawn as its own neighbour, its neighbours' random sums
+    would sometimes hold its value twice and it would look less extreme. Its neighbours' p-values
+    must come from draws among the other districts only."""
+    n = 12
+    nb = [[j for j in range(n) if j != i] for i in range(n)]  # everyone neighbours everyone
+    y = np.ones(n)
+    y[0] = 100.0
+    p = smallarea.conditional_p(y, nb, permutations=199)
+    # with every other district as neighbours, any draw of k = n - 1 others is the same set: the
+    # permuted sum always equals the observed one, so 'larger' is every permutation (folded to 0)
+    assert np.allclose(p, 1 / 200)

@@ -17,6 +17,7 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
+from kmzb import timing
 from kmzb.config import PROJECT_ROOT, Settings
 from kmzb.geo.districts import districts as geo_districts
 from kmzb.query import queries
@@ -65,6 +66,14 @@ class _Static:
         self.weights: dict[str, dict] = {}  # level -> queen contiguity (kmzb.geo.weights)
 
 
+def _staged(kind: str, fn: Callable) -> Callable:
+    """fn, its time charged to a kmzb.timing stage (data.<name>, figure or view)."""
+    def run(*a):
+        with timing.stage(kind):
+            return fn(*a)
+    return run
+
+
 class DataGateway:
     """The data functions of the served snapshot. A request works on `scoped(memo)`: a view of the
     same gateway whose `memo` dict (owned by the caller, e.g. the web layer's per-request storage)
@@ -99,7 +108,8 @@ class DataGateway:
     def cursor(self):
         """(cursor, data version); within a request, always the same snapshot: every part of one
         response comes from one version even if an ingest publishes meanwhile."""
-        return self._per_request("_cursor", self.store.cursor)
+        cur, version = self._per_request("_cursor", self.store.cursor)
+        return timing.cursor(cur), version
 
     def _per_version(self, name: str, fn: Callable):
         """fn(cursor), computed once per data version in this process (small facts of a snapshot
@@ -119,7 +129,8 @@ class DataGateway:
         the shared cache (keyed by data version and code fingerprint)."""
         cur, version = self.cursor()
         raw = f"{name}|{version}|{code_version()}|" + "|".join(a.key() if isinstance(a, Filters) else str(a) for a in args)
-        return _copy(self._per_request(raw, lambda: self._shared(raw, fn, cur)))
+        kind = name.split(":", 1)[0] if name.startswith(("figure:", "view:")) else "data." + name
+        return _copy(self._per_request(raw, lambda: self._shared(raw, _staged(kind, fn), cur)))
 
     def _shared(self, raw: str, fn: Callable, cur):
         if self.cache is None:
@@ -158,7 +169,8 @@ class DataGateway:
         request (districts of any level, categories, totals, top categories). Kept for the request
         only: the derived counts are what the shared cache holds."""
         cur, version = self.cursor()
-        return self._per_request(f"cells|{version}|{f.key()}", lambda: queries.gmina_cells(cur, f, self.enums()))
+        return self._per_request(f"cells|{version}|{f.key()}",
+                                 lambda: _staged("data.cells", queries.gmina_cells)(cur, f, self.enums()))
 
     def districts(self, f: Filters, level: str, audience: str = PUBLIC) -> pd.DataFrame:
         table = self.districts_table(level)

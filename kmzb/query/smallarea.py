@@ -86,7 +86,9 @@ def _binary_weights(neighbors: list[list[int]]):
 
 def gi_star(values, neighbors: list[list[int]], permutations: int = PERMUTATIONS,
             seed: int = SEED) -> tuple[np.ndarray, np.ndarray]:
-    """(z, pseudo p) of Gi* per district; NaN for islands and where nothing varies."""
+    """(z, pseudo p) of Gi* per district; NaN for islands and where nothing varies. z is esda's
+    (analytical); the pseudo p comes from `conditional_p` (esda's own permutation loop runs in pure
+    Python without numba: ~100 ms for 2,477 gminas, against ~15 ms here)."""
     import esda
 
     y = np.nan_to_num(np.asarray(values, dtype=float), nan=0.0)
@@ -98,11 +100,66 @@ def gi_star(values, neighbors: list[list[int]], permutations: int = PERMUTATIONS
         return z, p
     with warnings.catch_warnings(), np.errstate(divide="ignore", invalid="ignore"):
         warnings.simplefilter("ignore")
-        g = esda.G_Local(y, _binary_weights(neighbors), transform="B", star=None, permutations=permutations,
-                         seed=seed, n_jobs=1, keep_simulations=False)
+        g = esda.G_Local(y, _binary_weights(neighbors), transform="B", star=None, permutations=0)
     z = np.where(islands | ~np.isfinite(g.Zs), np.nan, g.Zs)
-    p = np.where(np.isnan(z), np.nan, g.p_sim)
+    p = np.where(np.isnan(z), np.nan, conditional_p(y, neighbors, permutations, seed))
     return z, p
+
+
+def _draws(n: int, m: int, permutations: int, rng: np.random.Generator) -> np.ndarray:
+    """(permutations, m) district indices: each row m distinct districts in random order."""
+    if m * m * 4 < n:  # few draws from many: with replacement, rows holding a repeat drawn again
+        r = rng.integers(0, n, size=(permutations, m))
+        while True:
+            s = np.sort(r, axis=1)
+            bad = (s[:, 1:] == s[:, :-1]).any(axis=1)
+            if not bad.any():
+                return r
+            r[bad] = rng.integers(0, n, size=(int(bad.sum()), m))
+    keys = rng.random((permutations, n))
+    idx = np.argpartition(keys, m - 1, axis=1)[:, :m] if m < n else np.tile(np.arange(n), (permutations, 1))
+    return np.take_along_axis(idx, np.argsort(np.take_along_axis(keys, idx, 1), axis=1), axis=1)
+
+
+def conditional_p(y, neighbors: list[list[int]], permutations: int = PERMUTATIONS,
+                  seed: int = SEED) -> np.ndarray:
+    """Folded pseudo p-values of Gi* (binary weights, each district its own neighbour) by conditional
+    randomisation, as esda's crand: district i keeps its value and its k_i neighbours are replaced by
+    k_i districts drawn without replacement from the other n - 1; p = (min(larger, perms - larger) + 1)
+    / (perms + 1). Gi*'s denominator (the sum of all values) does not change under the permutation, so
+    the neighbourhood sums are compared.
+
+    Vectorised: each permutation is one random ordering of the districts, shared by all i; the first
+    k_i that are not i are i's neighbours. So i's sum is the prefix sum of the row's first k_i values,
+    or, where i itself is among them, of the first k_i + 1 minus y_i. NaN for islands."""
+    y = np.asarray(y, dtype=float)
+    n = len(y)
+    k = np.array([len(js) for js in neighbors], dtype=np.int64)
+    out = np.full(n, np.nan)
+    if n < 2 or not (k > 0).any():
+        return out
+    m = int(min(k.max() + 1, n))
+    rng = np.random.default_rng(seed)
+    draws = _draws(n, m, permutations, rng)
+    prefix = np.zeros((permutations, m + 1))
+    np.cumsum(y[draws], axis=1, out=prefix[:, 1:])
+    kk = np.minimum(k, m - 1)
+    sums = prefix[:, kk]  # (permutations, n): i's k_i draws, if i is not among them
+    rows, cols = np.nonzero(np.arange(m)[None, :] < kk[draws])  # draw j of row r is district d, j < k_d
+    hit = draws[rows, cols]
+    sums[rows, hit] = prefix[rows, kk[hit] + 1] - y[hit]
+    observed = np.array([y[js].sum() for js in neighbors]) if n < 64 else _neighbour_sums(y, neighbors)
+    larger = (sums >= observed[None, :]).sum(axis=0)
+    larger = np.minimum(larger, permutations - larger)
+    out[:] = (larger + 1) / (permutations + 1)
+    out[k == 0] = np.nan
+    return out
+
+
+def _neighbour_sums(y: np.ndarray, neighbors: list[list[int]]) -> np.ndarray:
+    owner = np.repeat(np.arange(len(neighbors)), [len(js) for js in neighbors])
+    flat = np.fromiter((j for js in neighbors for j in js), dtype=np.int64, count=len(owner))
+    return np.bincount(owner, weights=y[flat], minlength=len(neighbors))
 
 
 def hotspot_classes(z, p_adjusted, islands=None) -> np.ndarray:
