@@ -253,3 +253,44 @@ def test_police_profile_adds_the_workload_and_every_category(client, police):
     r = police.get(f"/api/v1/districts?level=voivodeship&teryt={VOIV}&compare=previous&{Q}").get_json()["rows"][0]
     assert sheet(wb, "headline").iloc[0]["reports"] == r["reports"]
     assert r["reports"] > api_row(client, VOIV)["reports"]
+
+
+# ---------------------------------------------------------------- the profile's own queries
+
+@pytest.mark.parametrize("audience", ["public", "police"])
+def test_profiles_few_passes_give_exactly_the_gateways_numbers(app, audience):
+    """The profile reads the period's cells once for every table, one query for the medians and one
+    for the series and the heatmap: each equals the gateway's public function it replaces (same
+    public rules: no hidden category for the public, confirmed-only ones once confirmed)."""
+    from kmzb.query.filters import Filters
+    from kmzb.query.queries import previous_period
+    from kmzb.teryt import LEVELS, level_of, prefix
+    from web.context import gateway
+
+    f = Filters(date_from=date(2026, 6, 1), date_to=date(2026, 8, 31))
+    prev = previous_period(f)
+    with app.server.test_request_context("/"):
+        gw = gateway()
+        for code in (KRAKOW, POWIAT, VOIV, LODZ):
+            pd.testing.assert_frame_equal(profile.q_categories(gw, f, code, audience),
+                                          gw.categories(f.replace(teryt=code), audience))
+            medians = profile.q_medians(gw, f, code, audience)
+            assert medians["poland"] == gw.totals(f, audience)["median_days_to_verification"]
+            for lvl in LEVELS[:LEVELS.index(level_of(code)) + 1]:
+                full = gw.district_table(f, lvl, "previous", audience)
+                mine = profile.level_table(gw, f, prev, lvl, audience)
+                for col in mine.columns:
+                    assert np.array_equal(mine[col].to_numpy(), full[col].to_numpy(), equal_nan=col not in (
+                        "teryt", "name")), col
+                want = full.set_index("teryt").loc[prefix(code, lvl), "median_days_to_verification"]
+                assert medians[lvl] == pytest.approx(want, nan_ok=True)
+            for period in (f, Filters(date_from=date(2024, 2, 3), date_to=date(2026, 7, 17))):
+                series_from = date(2024, 9, 1)  # after the period's start, and before it
+                months, monthly, week = profile.q_series_and_week(gw, period, code, series_from, audience)
+                ts = gw.timeseries(Filters(date_from=series_from, date_to=period.date_to, teryt=code), "month",
+                                   audience)
+                assert [m.isoformat() for m in months] == list(ts["period"])
+                assert list(monthly["reports"]) == list(ts["reports"]) and sum(monthly["reports"]) > 0
+                assert list(monthly["confirmed"]) == list(ts["confirmed"])
+                pd.testing.assert_frame_equal(week, gw.week_heatmap(period.replace(teryt=code), audience))
+                assert week["reports"].sum() > 0

@@ -18,7 +18,7 @@ public rules hold exactly as on the dashboard and in the API: the district's hea
 from __future__ import annotations
 
 from calendar import monthrange
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
 import numpy as np
@@ -27,8 +27,17 @@ from scipy.stats import binomtest
 from statsmodels.stats.multitest import multipletests
 
 from kmzb import reference, teryt
+from kmzb.query.cells import OUTCOMES, Cells, grouped, positions, visible
 from kmzb.query.filters import Filters
-from kmzb.query.queries import PUBLIC, previous_period
+from kmzb.query.queries import (
+    PUBLIC,
+    category_counts,
+    filter_where,
+    judged_sql,
+    previous_period,
+    totals_of,
+    where,
+)
 from kmzb.stats import wilson
 
 ALPHA = 0.05
@@ -198,7 +207,13 @@ def _sum_row(scope: str, name: str, rows: pd.DataFrame) -> dict:
 def build(gw, code: str, date_from: date | None = None, date_to: date | None = None,
           audience: str = PUBLIC) -> Profile:
     """The profile of the district `code` (2, 4 or 7 digits) for the period (default: the last 12
-    complete months); raises NotADistrict for a code that names none."""
+    complete months); raises NotADistrict for a code that names none.
+
+    Few passes over the reports (the speed target is at 3 million): the period's and the comparison
+    period's (gmina, category, status) cells (the gateway's `cells`, shared with the dashboard)
+    serve the headline of every level, the peers, the units and the district's categories; one
+    query gives the medians of days to verification (district, parents, Poland); one grouped query
+    over the district's reports gives the monthly series and the week heatmap."""
     level = teryt.level_of(code)
     if level is None:
         raise NotADistrict(code)
@@ -210,21 +225,23 @@ def build(gw, code: str, date_from: date | None = None, date_to: date | None = N
     f = Filters(date_from=date_from, date_to=date_to)
     prev = previous_period(f, "previous")
 
-    tables = {lvl: gw.district_table(f, lvl, "previous", audience) for lvl in teryt.LEVELS[:teryt.LEVELS.index(level) + 1]}
+    levels = teryt.LEVELS[:teryt.LEVELS.index(level) + 1]
+    tables = {lvl: level_table(gw, f, prev, lvl, audience) for lvl in levels}
     own = _row(tables[level], code)
     static = gw.districts_table(level)
     label = str(_row(static, code)["label"])
     population = int(own["population"])
     kind = kind_of(code)
+    medians = q_medians(gw, f, code, audience)
 
-    rows = [_headline_row("district", own)]
+    rows = [_headline_row("district", {**own, "median_days_to_verification": medians[level]})]
     parents = []
     for lvl in teryt.LEVELS[:teryt.LEVELS.index(level)][::-1]:
         p = _row(tables[lvl], teryt.prefix(code, lvl))
-        rows.append(_headline_row(lvl, p))
+        rows.append(_headline_row(lvl, {**p, "median_days_to_verification": medians[lvl]}))
         parents.insert(0, (p["teryt"], str(_row(gw.districts_table(lvl), p["teryt"])["label"])))
-    nat = gw.totals(f, audience)
-    nat_prev = gw.total_reports(prev, audience)
+    nat = totals_of(gw.categories(f, audience), {"median_days_to_verification": medians["poland"]})
+    nat_prev = totals_of(gw.categories(prev, audience))["reports"]
     pl_pop = int(gw.districts_table("voivodeship")["population"].sum())
     rows.append({"scope": "poland", "teryt": "", "name": "Polska", "population": pl_pop,
                  **{c: nat.get(c) for c in ("reports", "confirmed", "resolved", "confirmation_rate", "ci_low",
@@ -243,10 +260,9 @@ def build(gw, code: str, date_from: date | None = None, date_to: date | None = N
     headline["change_pct"] = _change_pct(headline["reports"], headline["reports_previous"])
     headline = headline[HEADLINE]
 
-    # categories of the district, ranked by confirmed reports
-    fd, pd_ = f.replace(teryt=code), prev.replace(teryt=code)
-    cats = gw.categories(fd, audience)
-    before = gw.categories(pd_, audience).set_index("code")["reports"]
+    # categories of the district, ranked by confirmed reports: its part of the period's cells
+    cats = q_categories(gw, f, code, audience)
+    before = q_categories(gw, prev, code, audience).set_index("code")["reports"]
     cats = cats.assign(reports_previous=cats["code"].map(before).fillna(0).astype(np.int64),
                        reports_per_10k=np.round(cats["reports"] / population * 1e4, 2) if population else np.nan)
     cats = _with_tests(cats, "reports", "reports_previous", f, prev)
@@ -254,21 +270,18 @@ def build(gw, code: str, date_from: date | None = None, date_to: date | None = N
     cats = cats.sort_values(["confirmed", "reports", "code"], ascending=[False, False, True], kind="stable")
     cats = cats[CATEGORY].reset_index(drop=True)
 
-    # trend: 24 months to the period's end, with the same months a year earlier
+    # trend: 24 months to the period's end, with the same months a year earlier; the week heatmap
     start = add_months(date_to.replace(day=1), -23)
-    ts = gw.timeseries(Filters(date_from=add_months(start, -12), date_to=date_to, teryt=code), "month", audience)
-    ts = ts.assign(period=pd.to_datetime(ts["period"]).dt.date)
+    months, monthly, week = q_series_and_week(gw, f, code, add_months(start, -12), audience)
     # months before the data's first month are unknown, not zero
     first = date.fromisoformat(meta["date_from"]).replace(day=1) if meta.get("date_from") else date.min
-    by_month = {m: int(n) for m, n in zip(ts["period"], ts["reports"]) if m >= first}
-    trend = ts[ts["period"] >= start][["period", "reports", "confirmed"]].astype({"reports": object,
-                                                                                  "confirmed": object})
-    known = trend["period"] >= first
+    by_month = {m: int(n) for m, n in zip(months, monthly["reports"]) if m >= first}
+    trend = pd.DataFrame({"month": months, "reports": monthly["reports"], "confirmed": monthly["confirmed"]})
+    trend = trend[trend["month"] >= start].astype({"reports": object, "confirmed": object})
+    known = trend["month"] >= first
     trend.loc[~known, ["reports", "confirmed"]] = None
-    trend["reports_year_before"] = [by_month.get(add_months(m, -12)) for m in trend["period"]]
-    trend = trend.rename(columns={"period": "month"}).reset_index(drop=True)
-
-    week = gw.week_heatmap(fd, audience)
+    trend["reports_year_before"] = [by_month.get(add_months(m, -12)) for m in trend["month"]]
+    trend = trend.reset_index(drop=True)
 
     # the parts of a powiat / voivodeship, or a gmina and its neighbours
     neighbours = _neighbours(gw, level, code)
@@ -277,7 +290,7 @@ def build(gw, code: str, date_from: date | None = None, date_to: date | None = N
         units = tables["gmina"][tables["gmina"]["teryt"].isin([code, *neighbours])]
     else:
         sub_level, units_kind = teryt.next_level(level), "parts"
-        sub = gw.district_table(f, sub_level, "previous", audience)
+        sub = level_table(gw, f, prev, sub_level, audience)
         units = sub[sub["teryt"].str.startswith(code)]
     units = _with_tests(units.reset_index(drop=True), "reports", "reports_previous", f, prev)
     units = units.sort_values(["reports_per_10k", "teryt"], ascending=[False, True], kind="stable")[UNIT]
@@ -285,7 +298,7 @@ def build(gw, code: str, date_from: date | None = None, date_to: date | None = N
 
     workload = None
     if audience != PUBLIC:
-        workload = gw.police_units(fd)
+        workload = gw.police_units(f.replace(teryt=code))
 
     return Profile(
         teryt=code, level=level, name=str(own["name"]), label=label, kind=kind, population=population, f=f,
@@ -294,6 +307,99 @@ def build(gw, code: str, date_from: date | None = None, date_to: date | None = N
         map_codes={"level": sub_level, "focus": code, "coloured": units["teryt"].tolist(),
                    "context_level": level, "context": neighbours},
         workload=workload)
+
+
+# ---------------------------------------------------------------- the profile's queries
+# Each gives exactly what the gateway's public function named in its docstring gives (tests prove
+# it), from fewer passes over the reports; the public rules are the same code (kmzb.query.cells,
+# queries.where).
+
+def level_table(gw, f: Filters, prev: Filters, level: str, audience: str) -> pd.DataFrame:
+    """`gw.district_table(f, level, "previous")` without the columns the profile does not show
+    (small-area statistics, top category, median days): the district counts of both periods,
+    added up from the gateway's cells."""
+    out = gw.districts(f, level, audience)
+    out["reports_previous"] = gw.districts(prev, level, audience)["reports"].to_numpy()
+    out["change"] = out["reports"] - out["reports_previous"]
+    out["change_pct"] = _change_pct(out["reports"], out["reports_previous"])
+    return out
+
+
+def _district_cells(cells: Cells, code: str) -> Cells:
+    """The cells of one district (by its TERYT prefix): what a `teryt=code` filter would group."""
+    keep = cells.key // teryt.DIVISOR[teryt.level_of(code)] == int(code)
+    return replace(cells, key=cells.key[keep], cat=cells.cat[keep], outcome=cells.outcome[keep],
+                   status=cells.status[keep], n=cells.n[keep])
+
+
+def q_categories(gw, f: Filters, code: str, audience: str) -> pd.DataFrame:
+    """`gw.categories(f.replace(teryt=code))` from the period's cells of all Poland."""
+    return category_counts(None, f.replace(teryt=code), audience, _district_cells(gw.cells(f), code))
+
+
+_DAYS_SQL = "epoch(resolved_at - created_at) / 86400.0"
+
+
+def q_medians(gw, f: Filters, code: str, audience: str) -> dict:
+    """Median days to verification of the district, each of its parents (as district_extras gives
+    them: rounded in SQL) and Poland (as totals_extra: rounded in Python), in one pass."""
+    cur, _ = gw.cursor()
+    w, params = where(f, audience)
+    levels = teryt.LEVELS[:teryt.LEVELS.index(teryt.level_of(code)) + 1]
+    cols = ", ".join(f"round(median({_DAYS_SQL}) FILTER (WHERE {lvl} = ?), 2)" for lvl in levels)
+    row = cur.execute(f"""SELECT median({_DAYS_SQL}), {cols} FROM reports
+        WHERE {w} AND observed_pending AND resolved_at IS NOT NULL AND {judged_sql(cur)}""",
+                      [teryt.prefix(code, lvl) for lvl in levels] + params).fetchone()
+    out = {"poland": None if row[0] is None else round(float(row[0]), 2)}
+    for lvl, v in zip(levels, row[1:]):
+        out[lvl] = np.nan if v is None else float(v)
+    return out
+
+
+def q_series_and_week(gw, f: Filters, code: str, series_from: date,
+                      audience: str) -> tuple[list[date], dict[str, np.ndarray], pd.DataFrame]:
+    """The district's monthly counts from `series_from`'s month to f.date_to's (as
+    `gw.timeseries(..., "month")`: {reports, confirmed}) and the period's week heatmap (as
+    `gw.week_heatmap(f.replace(teryt=code))`), from one grouped query over the district's reports."""
+    cur, _ = gw.cursor()
+    cats, sts, outcome_enum = gw.enums()
+    lo = min(series_from, f.date_from)
+    w, params = filter_where(Filters(date_from=lo, date_to=f.date_to, teryt=code))
+    in_week = "created_date >= ? AND days_mask > 0 AND times_mask > 0"
+    r = cur.execute(f"""
+        SELECT grouping(d) AS by_masks, (coalesce(d, DATE '1970-01-01') - DATE '1970-01-01')::BIGINT AS day,
+               enum_code(category) AS cat, enum_code(outcome) AS o, coalesce(dm, 0) AS dm, coalesce(tm, 0) AS tm,
+               count(*) AS n
+        FROM (SELECT created_date AS d, category, outcome,
+                     CASE WHEN {in_week} THEN days_mask ELSE 0 END AS dm,
+                     CASE WHEN {in_week} THEN times_mask ELSE 0 END AS tm
+              FROM reports WHERE {w})
+        GROUP BY GROUPING SETS ((d, category, outcome), (category, outcome, dm, tm))""",
+                    [f.date_from, f.date_from] + params).fetchnumpy()
+    remap = np.array([OUTCOMES.index(o) for o in outcome_enum], dtype=np.int64)
+    o = np.asarray(r["o"], dtype=np.int64)
+    cells = Cells(np.asarray(r["day"], dtype=np.int64), np.asarray(r["cat"], dtype=np.int64),
+                  remap[o] if len(o) else o, np.full(len(o), -1, dtype=np.int64), np.asarray(r["n"], dtype=np.float64),
+                  cats, sts)
+    ok = visible(cells, audience)
+    by_masks = np.asarray(r["by_masks"], dtype=np.int64) == 1
+    # the series: day cells grouped by month
+    months = pd.date_range(pd.Timestamp(series_from.replace(day=1)), pd.Timestamp(f.date_to), freq="MS")
+    month_no = months.values.astype("datetime64[M]").astype(np.int64)
+    day_month = cells.key.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)
+    at = np.where(~by_masks & (cells.key >= np.datetime64(series_from, "D").astype(np.int64)),
+                  positions(day_month, month_no), -1)
+    g = grouped(cells, at, len(months), audience)
+    monthly = {"reports": g["reports"], "confirmed": g["confirmed"]}
+    # the week: each visible report counts in every (day, time of day) it names
+    dm, tm, n = (np.asarray(r[c], dtype=np.int64)[ok & by_masks] for c in ("dm", "tm", "n"))
+    grid = np.zeros((len(reference.DAYS), len(reference.TIMES_OF_DAY)), dtype=np.int64)
+    for i in range(len(reference.DAYS)):
+        for j in range(len(reference.TIMES_OF_DAY)):
+            grid[i, j] = int(n[((dm >> i) & 1).astype(bool) & ((tm >> j) & 1).astype(bool)].sum())
+    week = pd.DataFrame([(d, t, int(grid[i, j])) for i, d in enumerate(reference.DAYS)
+                         for j, t in enumerate(reference.TIMES_OF_DAY)], columns=["day", "time_of_day", "reports"])
+    return [m.date() for m in months], monthly, week
 
 
 def _neighbours(gw, level: str, code: str) -> list[str]:
