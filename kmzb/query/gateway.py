@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import logging
+import threading
 from functools import lru_cache
 from pathlib import Path
 from typing import Callable
@@ -64,6 +65,9 @@ class _Static:
         self.tables: dict[str, pd.DataFrame] = {}
         self.per_version: dict[str, tuple[str, object]] = {}  # name -> (data version, value)
         self.weights: dict[str, dict] = {}  # level -> queen contiguity (kmzb.geo.weights)
+        self.cube: tuple[str, object] | None = None  # (data version, kmzb.query.cube.Cube)
+        self.cube_building: str | None = None  # the version a background thread is counting
+        self.lock = threading.Lock()
 
 
 def _staged(kind: str, fn: Callable) -> Callable:
@@ -164,13 +168,60 @@ class DataGateway:
         return table
 
     # ------------------------------------------------------------------ data functions
+    def cube(self, wait: bool = False):
+        """The served version's cube (kmzb.query.cube), or None while a background thread counts it
+        (once per version and process; until then the cells come from SQL, with the same numbers).
+        `wait`: build it now in this thread if it is not there."""
+        cur, version = self.cursor()
+        held = self._static.cube
+        if held is not None and held[0] == version:
+            return held[1]
+        if wait:
+            self._build_cube(version)
+            held = self._static.cube
+            return held[1] if held is not None and held[0] == version else None
+        with self._static.lock:
+            if self._static.cube_building != version:
+                self._static.cube_building = version
+                threading.Thread(target=self._build_cube, args=(version,), name="kmzb-cube", daemon=True).start()
+        return None
+
+    def _build_cube(self, version: str) -> None:
+        from kmzb.query import cube as cube_mod
+
+        try:
+            cur, served = self.store.cursor()  # this thread's own cursor
+            if served == version:
+                enum_values = queries.enums(cur)
+                built = cube_mod.build(cur, enum_values, queries.outcome_index(enum_values[1]))
+                with self._static.lock:
+                    self._static.cube = (version, built)
+        except Exception:  # serving goes on from SQL
+            log.exception("counting the cube of %s failed", version)
+        finally:
+            with self._static.lock:
+                if self._static.cube_building == version:
+                    self._static.cube_building = None
+
     def cells(self, f: Filters):
         """The filtered reports grouped by (gmina, category, status), shared by every count of one
         request (districts of any level, categories, totals, top categories). Kept for the request
         only: the derived counts are what the shared cache holds."""
         cur, version = self.cursor()
-        return self._per_request(f"cells|{version}|{f.key()}",
-                                 lambda: _staged("data.cells", queries.gmina_cells)(cur, f, self.enums()))
+        return self._per_request(f"cells|{version}|{f.key()}", lambda: _staged("data.cells", self._gmina_cells)(f))
+
+    def _gmina_cells(self, f: Filters):
+        from kmzb.query import cube as cube_mod
+
+        c = self.cube()
+        return cube_mod.gmina_cells(c, f) if c is not None else queries.gmina_cells(self.cursor()[0], f, self.enums())
+
+    def day_cells(self, f: Filters):
+        """The filtered reports grouped by (day, category, outcome): the time series' cells."""
+        from kmzb.query import cube as cube_mod
+
+        c = self.cube()
+        return cube_mod.day_cells(c, f) if c is not None else queries.day_cells(self.cursor()[0], f, self.enums())
 
     def districts(self, f: Filters, level: str, audience: str = PUBLIC) -> pd.DataFrame:
         table = self.districts_table(level)
@@ -183,7 +234,8 @@ class DataGateway:
 
     def timeseries(self, f: Filters, interval: str, audience: str = PUBLIC) -> pd.DataFrame:
         return self._memo("timeseries", (f, interval, audience),
-                          lambda cur: queries.timeseries(cur, f, interval, audience, self.enums()))
+                          lambda cur: queries.timeseries(cur, f, interval, audience, self.enums(),
+                                                         cells=self.day_cells(f)))
 
     def meta(self, audience: str = PUBLIC) -> dict:
         """The snapshot's headline facts; for the public, `reports` counts only what the public

@@ -82,7 +82,7 @@ def enums(cur) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
     return tuple(cats), tuple(sts), tuple(outs)
 
 
-def _outcome_index(statuses: tuple[str, ...]) -> np.ndarray:
+def outcome_index(statuses: tuple[str, ...]) -> np.ndarray:
     of = reference.status_outcome()
     return np.array([cells_mod.OUTCOMES.index(of[s]) for s in statuses], dtype=np.int8)
 
@@ -100,7 +100,7 @@ def gmina_cells(cur, f: Filters, enum_values: tuple | None = None) -> Cells:
                     params).fetchnumpy()
     status = np.asarray(r["status"], dtype=np.int64)
     return Cells(np.asarray(r["key"], dtype=np.int64), np.asarray(r["cat"], dtype=np.int64),
-                 _outcome_index(sts)[status] if len(status) else status, status,
+                 outcome_index(sts)[status] if len(status) else status, status,
                  np.asarray(r["n"], dtype=np.float64), cats, sts)
 
 
@@ -249,8 +249,8 @@ def _period_groups(cur, f: Filters, interval: str, days: np.ndarray) -> tuple[np
 
 
 def timeseries(cur, f: Filters, interval: str, audience: str = PUBLIC,
-               enum_values: tuple | None = None) -> pd.DataFrame:
-    cells = day_cells(cur, f, enum_values)
+               enum_values: tuple | None = None, cells: Cells | None = None) -> pd.DataFrame:
+    cells = day_cells(cur, f, enum_values) if cells is None else cells
     periods, group = _period_groups(cur, f, interval, cells.key)
     g = cells_mod.grouped(cells, group, len(periods), audience)
     cols = {"period": periods, **_rated(g)}
