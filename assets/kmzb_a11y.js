@@ -118,6 +118,19 @@
     if (el.closest("#show-results")) { closeFilters(true); return; }
     if (el.closest(".offcanvas-backdrop-kmzb")) { closeFilters(false); }
   });
+  // Dash 4's searchable dropdown, opened with a value chosen, focuses that value's option, not its search
+  // box: typing went nowhere (and Enter then cleared the choice). A letter typed anywhere in an open
+  // dropdown goes to its search box: focus moves there before the key's character is inserted.
+  document.addEventListener("keydown", function (e) {
+    var el = e.target;
+    if (e.ctrlKey || e.metaKey || e.altKey || !el.closest) return;
+    var content = el.closest(".dash-dropdown-content");
+    var search = content && content.querySelector("input.dash-dropdown-search");
+    if (!search || el === search) return;
+    var typing = e.key.length === 1 && (e.key !== " " || search.value !== "");  // Space on an option picks it
+    if (typing || (e.key === "Backspace" && search.value !== "")) search.focus();
+  }, true);
+
   document.addEventListener("keydown", function (e) {
     var el = e.target;
     if (e.key === "Escape" && panel() && panel().classList.contains("show")) { closeFilters(false); return; }
@@ -207,13 +220,14 @@
     });
   }
   // the district tables: no pinned columns on a phone (they took two-thirds of its width)
-  var GRIDS = ["district-table", "sensitive-table"], pinned = {}, fitted = {};
+  // (kept on the element: a language switch re-renders the page with new grids, pinned again)
+  var GRIDS = ["district-table", "sensitive-table"], pinned = {};
   function fitGrids() {
     if (!window.dash_ag_grid || !window.dash_ag_grid.getApiAsync) return;
     GRIDS.forEach(function (id) {
       var el = document.getElementById(id);
-      if (!el || fitted[id] === narrow() + ":" + el.childElementCount) return;
-      fitted[id] = narrow() + ":" + el.childElementCount;
+      if (!el || el._kmzbFitted === narrow() + ":" + el.childElementCount) return;
+      el._kmzbFitted = narrow() + ":" + el.childElementCount;
       window.dash_ag_grid.getApiAsync(id).then(function (api) {
         if (!pinned[id]) {
           pinned[id] = (api.getColumnDefs() || []).filter(function (c) { return c.pinned; })
