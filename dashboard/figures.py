@@ -462,13 +462,12 @@ def week_heatmap(df: pd.DataFrame, lang) -> dict:
     title = _("When threats occur: day of week × time of day")
     if _is_empty(df, "reports") or not {"day", "time_of_day"} <= set(df.columns):
         return _empty(lang, title)
-    grid = (df.pivot_table(index="time_of_day", columns="day", values="reports", aggfunc="sum")
-            .reindex(index=list(reference.TIMES_OF_DAY), columns=list(reference.DAYS)).fillna(0).astype("int64"))
-    if int(grid.to_numpy().sum()) == 0:
+    grid = week_grid(df)
+    if int(grid.sum()) == 0:
         return _empty(lang, title)
     heat = dict(
-        type="heatmap", z=grid.to_numpy(), x=[day_label(c, lang) for c in grid.columns],
-        y=[time_label(c, lang) for c in grid.index],
+        type="heatmap", z=grid, x=[day_label(c, lang) for c in reference.DAYS],
+        y=[time_label(c, lang) for c in reference.TIMES_OF_DAY],
         colorscale=HEATMAP_SCALE, reversescale=True, xgap=2, ygap=2, texttemplate="%{z:,d}",
         colorbar=dict(title=dict(text=_("Reports")), thickness=12, tickformat=",d"),
         hovertemplate=_hover("<b>%{x}, %{y}</b>", _("Reports") + ": %{z:,d}"))
@@ -476,3 +475,17 @@ def week_heatmap(df: pd.DataFrame, lang) -> dict:
                    xaxis=dict(title=dict(text=_("Day of week")), showgrid=False, type="category"),
                    yaxis=dict(title=dict(text=_("Time of day")), showgrid=False, type="category",
                               autorange="reversed"))
+
+
+def week_grid(df: pd.DataFrame) -> np.ndarray:
+    """The heatmap's cells: reports per (time of day, day of week) in the reference order, from rows
+    (day, time_of_day, reports); a pandas pivot_table cost ~30 ms for these 28 cells."""
+    days = {d: i for i, d in enumerate(reference.DAYS)}
+    times = {t: i for i, t in enumerate(reference.TIMES_OF_DAY)}
+    grid = np.zeros((len(times), len(days)), dtype=np.int64)
+    r = df["time_of_day"].map(times).to_numpy(dtype=float)
+    c = df["day"].map(days).to_numpy(dtype=float)
+    ok = np.isfinite(r) & np.isfinite(c)
+    np.add.at(grid, (r[ok].astype(np.int64), c[ok].astype(np.int64)),
+              pd.to_numeric(df["reports"], errors="coerce").fillna(0).to_numpy()[ok].astype(np.int64))
+    return grid

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 from dash import html
 
+from dashboard.figures import week_grid
 from kmzb import reference
 from kmzb.i18n import (
     category_label,
@@ -128,9 +129,7 @@ def heatmap(df: pd.DataFrame | None, lang: str) -> Table:
     header = [_("Time of day")] + [day_label(d, lang) for d in reference.DAYS]
     rows = []
     if df is not None and len(df) and {"day", "time_of_day", "reports"} <= set(df.columns):
-        grid = (df.pivot_table(index="time_of_day", columns="day", values="reports", aggfunc="sum")
-                .reindex(index=list(reference.TIMES_OF_DAY), columns=list(reference.DAYS)).fillna(0))
-        for tod, vals in grid.iterrows():
+        for tod, vals in zip(reference.TIMES_OF_DAY, week_grid(df)):
             rows.append([time_label(tod, lang)] + [_int(v, lang) for v in vals])
     return _table(_("When threats occur: day of week × time of day"), header, rows)
 

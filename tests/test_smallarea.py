@@ -160,6 +160,8 @@ def test_conditional_permutation_p_values_agree_with_esda():
             warnings.simplefilter("ignore")
             g = esda.G_Local(y, smallarea._binary_weights(nb), transform="B", star=None, permutations=999,
                              seed=1, n_jobs=1)
+        z, _ = smallarea.gi_star(y, nb)
+        assert np.allclose(z, g.Zs)  # the analytical z written out equals esda's
         assert np.corrcoef(ours, g.p_sim)[0, 1] > 0.97
         assert np.abs(ours - g.p_sim).max() < 0.08  # a p of 0.5 has a Monte Carlo s.e. of 0.016
         assert abs(ours.mean() - g.p_sim.mean()) < 0.02

@@ -20,7 +20,6 @@ that do not stop at a region's border); a region filter then only picks rows.
 
 from __future__ import annotations
 
-import warnings
 
 import numpy as np
 import pandas as pd
@@ -86,11 +85,14 @@ def _binary_weights(neighbors: list[list[int]]):
 
 def gi_star(values, neighbors: list[list[int]], permutations: int = PERMUTATIONS,
             seed: int = SEED) -> tuple[np.ndarray, np.ndarray]:
-    """(z, pseudo p) of Gi* per district; NaN for islands and where nothing varies. z is esda's
-    (analytical); the pseudo p comes from `conditional_p` (esda's own permutation loop runs in pure
-    Python without numba: ~100 ms for 2,477 gminas, against ~15 ms here)."""
-    import esda
+    """(z, pseudo p) of Gi* per district; NaN for islands and where nothing varies.
 
+    z is Getis & Ord's (1992) analytical Gi* for binary weights with w_ii = 1, as esda.G_Local
+    (star, transform "B") computes it: (sum of the neighbourhood's values - mean x w_i) /
+    (s x sqrt((n w_i - w_i^2) / (n - 1))), w_i = k_i + 1 (neighbours and itself), s the population
+    standard deviation. The pseudo p comes from `conditional_p`. Written out because esda builds a
+    libpysal W and a sparse matrix per call (~60 ms for 2,477 gminas) and its permutation loop runs in
+    pure Python without numba (~100 ms); both together take ~15 ms here."""
     y = np.nan_to_num(np.asarray(values, dtype=float), nan=0.0)
     n = len(y)
     z = np.full(n, np.nan)
@@ -98,10 +100,12 @@ def gi_star(values, neighbors: list[list[int]], permutations: int = PERMUTATIONS
     islands = np.array([len(js) == 0 for js in neighbors], dtype=bool)
     if n < 3 or np.ptp(y) == 0:
         return z, p
-    with warnings.catch_warnings(), np.errstate(divide="ignore", invalid="ignore"):
-        warnings.simplefilter("ignore")
-        g = esda.G_Local(y, _binary_weights(neighbors), transform="B", star=None, permutations=0)
-    z = np.where(islands | ~np.isfinite(g.Zs), np.nan, g.Zs)
+    w = np.array([len(js) + 1 for js in neighbors], dtype=float)
+    local = _neighbour_sums(y, neighbors) + y
+    s = np.sqrt((y ** 2).mean() - y.mean() ** 2)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        zs = (local - y.mean() * w) / (s * np.sqrt((n * w - w ** 2) / (n - 1)))
+    z = np.where(islands | ~np.isfinite(zs), np.nan, zs)
     p = np.where(np.isnan(z), np.nan, conditional_p(y, neighbors, permutations, seed))
     return z, p
 
@@ -148,7 +152,7 @@ def conditional_p(y, neighbors: list[list[int]], permutations: int = PERMUTATION
     rows, cols = np.nonzero(np.arange(m)[None, :] < kk[draws])  # draw j of row r is district d, j < k_d
     hit = draws[rows, cols]
     sums[rows, hit] = prefix[rows, kk[hit] + 1] - y[hit]
-    observed = np.array([y[js].sum() for js in neighbors]) if n < 64 else _neighbour_sums(y, neighbors)
+    observed = _neighbour_sums(y, neighbors)
     larger = (sums >= observed[None, :]).sum(axis=0)
     larger = np.minimum(larger, permutations - larger)
     out[:] = (larger + 1) / (permutations + 1)
