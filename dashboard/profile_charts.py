@@ -1,80 +1,144 @@
-"""The profile's charts as small inline SVG drawn on the server with matplotlib (no browser, no
-kaleido): the same markup serves the page, its print and the PDF (WeasyPrint draws SVG itself).
-Text stays text (svg.fonttype none, DejaVu Sans: every Polish letter) so the PDF's text holds it."""
+"""The profile's charts as small inline SVG written directly (no plotting library at run time, no
+browser, no kaleido): the same markup serves the page, its print and the PDF (WeasyPrint draws SVG
+itself). A few hundred plain elements per chart, coordinates rounded to 0.1 px, so the page stays
+light and WeasyPrint has little to lay out. Text stays text (DejaVu Sans: every Polish letter), so
+the PDF's text holds it. Colours: matplotlib's colour maps (data only, nothing drawn with it)."""
 
 from __future__ import annotations
 
-import io
 import json
 import math
-import re
 from functools import lru_cache
+from html import escape
 from pathlib import Path
 
-import matplotlib
+from matplotlib import colormaps
+from matplotlib.colors import to_hex
 
-matplotlib.use("Agg")
-from matplotlib import colormaps, rcParams  # noqa: E402
-from matplotlib.cm import ScalarMappable  # noqa: E402
-from matplotlib.collections import PolyCollection  # noqa: E402
-from matplotlib.colors import Normalize  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-from matplotlib.ticker import FuncFormatter  # noqa: E402
+from kmzb import reference
+from kmzb.i18n import day_label, fmt_dec, fmt_short_date, time_label, translator
 
-from kmzb import reference  # noqa: E402
-from kmzb.i18n import day_label, fmt_dec, fmt_short_date, time_label, translator  # noqa: E402
-
-rcParams.update({"svg.fonttype": "none", "font.family": "DejaVu Sans", "font.size": 8,
-                 "svg.hashsalt": "kmzb", "axes.spines.top": False, "axes.spines.right": False})
-INK, MUTED, ACCENT, FOCUS = "#212529", "#6c757d", "#2c7fb8", "#d95f02"
+INK, MUTED, ACCENT, FOCUS, GRID = "#212529", "#6c757d", "#2c7fb8", "#d95f02", "#e9ecef"
+FONT = 11        # px in the drawing's own units
+CHAR = 0.62      # DejaVu Sans: average advance per character, in font sizes (for label room)
 
 
-def _svg(fig: Figure, title: str) -> str:
-    buf = io.StringIO()
-    fig.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None, "Creator": None})
-    svg = buf.getvalue()
-    svg = svg[svg.index("<svg"):]  # drop the XML prolog and doctype: inline in HTML
-    svg = svg.replace("font-family: 'DejaVu Sans'", "font-family: DejaVu Sans")  # WeasyPrint: unquoted
-    # scale with its box; keep the drawing's own size as the aspect ratio
-    svg = re.sub(r'<svg([^>]*?) width="([\d.]+)pt" height="([\d.]+)pt"',
-                 r'<svg\1 width="100%" preserveAspectRatio="xMidYMid meet" role="img"', svg, count=1)
-    return svg.replace(">", f"><title>{_esc(title)}</title>", 1)
+def _esc(s) -> str:
+    return escape(str(s), quote=True)
 
 
-def _esc(s: str) -> str:
-    return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+def _n(v: float) -> str:
+    """A coordinate, rounded to 0.1 (the drawings are ~500 units wide)."""
+    r = round(v, 1)
+    return str(int(r)) if r == int(r) else str(r)
+
+
+def _text_width(s: str, size: float = FONT) -> float:
+    return len(s) * size * CHAR
+
+
+def _text(x, y, s, *, size=FONT, anchor="start", fill=INK) -> str:
+    """Text centred vertically on y (by a baseline shift: no dominant-baseline, which not every SVG
+    renderer knows)."""
+    return (f'<text x="{_n(x)}" y="{_n(y + size * 0.36)}" font-size="{size}" text-anchor="{anchor}" '
+            f'fill="{fill}">{_esc(s)}</text>')
+
+
+def _svg(width: float, height: float, body: list[str], title: str) -> str:
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {_n(width)} {_n(height)}" width="100%" '
+            f'preserveAspectRatio="xMidYMid meet" role="img" font-family="DejaVu Sans">'
+            f'<title>{_esc(title)}</title>' + "".join(body) + "</svg>")
+
+
+def _nice_ticks(top: float, n: int = 4) -> list[float]:
+    """0 and round steps up to at least `top`."""
+    if top <= 0:
+        return [0, 1]
+    raw = top / n
+    mag = 10 ** math.floor(math.log10(raw))
+    step = next(m * mag for m in (1, 2, 2.5, 5, 10) if m * mag >= raw)
+    return [i * step for i in range(int(math.ceil(top / step - 1e-9)) + 1)]
 
 
 def comparison_bars(labels: list[str], values: list[float | None], lang: str, title: str) -> str:
-    """Reports per 10,000 of the district and its comparisons, as horizontal bars."""
-    fig = Figure(figsize=(5.2, 0.32 * len(labels) + 0.5))
-    ax = fig.add_subplot()
-    vals = [v if v is not None else 0 for v in values]
-    ys = list(range(len(labels)))[::-1]
-    ax.barh(ys, vals, color=[FOCUS] + [ACCENT] * (len(vals) - 1), height=0.6)
-    ax.set_yticks(ys, labels)
-    for y, v, raw in zip(ys, vals, values):
-        ax.text(v, y, " " + fmt_dec(raw, lang, 1), va="center", color=INK)
-    ax.set_xlim(0, max(vals + [1]) * 1.25)
-    ax.tick_params(axis="x", labelbottom=False, length=0)
-    ax.spines["bottom"].set_visible(False)
-    return _svg(fig, title)
+    """Reports per 10,000 of the district and its comparisons, as horizontal bars (the district's in
+    orange, first)."""
+    width, row = 420, 24
+    left = min(230, max(_text_width(s) for s in labels) + 10) if labels else 10
+    height = row * len(labels) + 8
+    vals = [v if v is not None and v == v else 0 for v in values]
+    top = max(vals + [1]) * 1.25
+    scale = (width - left - 4) / top
+    body = []
+    for i, (label, v, raw) in enumerate(zip(labels, vals, values)):
+        y = 4 + i * row
+        body.append(_text(left - 8, y + row / 2, label, anchor="end"))
+        body.append(f'<rect x="{_n(left)}" y="{_n(y + row * 0.2)}" width="{_n(max(v * scale, 0))}" '
+                    f'height="{_n(row * 0.6)}" fill="{FOCUS if i == 0 else ACCENT}"/>')
+        body.append(_text(left + v * scale + 4, y + row / 2, fmt_dec(raw, lang, 1)))
+    body.append(f'<line x1="{_n(left)}" y1="4" x2="{_n(left)}" y2="{_n(height - 4)}" stroke="{INK}" '
+                f'stroke-width="0.8"/>')
+    return _svg(width, height, body, title)
+
+
+def _polyline(points: list[tuple[float, float] | None]) -> str:
+    """Path data through the points; None breaks the line (an unknown month)."""
+    out, pen = [], False
+    for p in points:
+        if p is None:
+            pen = False
+            continue
+        out.append(("L" if pen else "M") + f"{_n(p[0])} {_n(p[1])}")
+        pen = True
+    return "".join(out)
 
 
 def trend(months: list, now: list, before: list, lang: str, title: str, labels: tuple[str, str]) -> str:
     """Monthly reports over 24 months with the same months a year earlier (dashed)."""
-    fig = Figure(figsize=(6.8, 2.3))
-    ax = fig.add_subplot()
-    xs = list(range(len(months)))
-    ax.plot(xs, [b if b is not None else float("nan") for b in before], color=MUTED, ls="--", lw=1.2,
-            label=labels[1])
-    ax.plot(xs, [v if v is not None else float("nan") for v in now], color=ACCENT, lw=2, marker="o", ms=2.5, label=labels[0])
-    step = max(1, len(xs) // 8)
-    ax.set_xticks(xs[::step], [fmt_short_date(m, lang, "month") for m in months[::step]])
-    ax.set_ylim(bottom=0)
-    ax.grid(axis="y", color="#e9ecef")
-    ax.legend(frameon=False, loc="upper left", ncols=2, fontsize=7)
-    return _svg(fig, title)
+    width, height = 680, 230
+    known = [v for v in list(now) + list(before) if v is not None and v == v]
+    ticks = _nice_ticks(max(known, default=0))
+    left = max(_text_width(fmt_dec(t, lang, 0)) for t in ticks) + 12
+    x0, x1, y0, y1 = left, width - 10, height - 26, 26
+    ymax = ticks[-1] or 1
+    step_x = (x1 - x0) / max(len(months) - 1, 1)
+    X = lambda i: x0 + i * step_x  # noqa: E731
+    Y = lambda v: y0 - (y0 - y1) * v / ymax  # noqa: E731
+    body = []
+    for t in ticks:
+        body.append(f'<line x1="{_n(x0)}" y1="{_n(Y(t))}" x2="{_n(x1)}" y2="{_n(Y(t))}" stroke="{GRID}"/>')
+        body.append(_text(x0 - 6, Y(t), fmt_dec(t, lang, 0), anchor="end", size=10, fill=MUTED))
+    every = max(1, len(months) // 8)
+    for i in range(0, len(months), every):
+        body.append(_text(X(i), y0 + 14, fmt_short_date(months[i], lang, "month"), anchor="middle", size=10,
+                          fill=MUTED))
+    body.append(f'<line x1="{_n(x0)}" y1="{_n(y0)}" x2="{_n(x1)}" y2="{_n(y0)}" stroke="{INK}" stroke-width="0.8"/>')
+    pts = lambda vs: [None if v is None or v != v else (X(i), Y(v)) for i, v in enumerate(vs)]  # noqa: E731
+    body.append(f'<path d="{_polyline(pts(before))}" fill="none" stroke="{MUTED}" stroke-width="1.6" '
+                f'stroke-dasharray="5 3"/>')
+    now_pts = pts(now)
+    body.append(f'<path d="{_polyline(now_pts)}" fill="none" stroke="{ACCENT}" stroke-width="2.5"/>')
+    body.extend(f'<circle cx="{_n(p[0])}" cy="{_n(p[1])}" r="2.5" fill="{ACCENT}"/>' for p in now_pts if p)
+    # legend, top left
+    lx = x0 + 4
+    body.append(f'<line x1="{_n(lx)}" y1="10" x2="{_n(lx + 22)}" y2="10" stroke="{ACCENT}" stroke-width="2.5"/>')
+    body.append(_text(lx + 28, 10, labels[0], size=10))
+    lx += 28 + _text_width(labels[0], 10) + 18
+    body.append(f'<line x1="{_n(lx)}" y1="10" x2="{_n(lx + 22)}" y2="10" stroke="{MUTED}" stroke-width="1.6" '
+                f'stroke-dasharray="5 3"/>')
+    body.append(_text(lx + 28, 10, labels[1], size=10))
+    return _svg(width, height, body, title)
+
+
+@lru_cache(maxsize=4)
+def _palette(name: str, steps: int = 256) -> tuple[str, ...]:
+    cmap = colormaps[name]
+    return tuple(to_hex(cmap(i / (steps - 1))) for i in range(steps))
+
+
+def _colour(name: str, share: float) -> str:
+    pal = _palette(name)
+    return pal[min(len(pal) - 1, max(0, int(round(share * (len(pal) - 1)))))]
 
 
 def week_heatmap(rows: list[tuple[str, str, int]], lang: str, title: str) -> str:
@@ -83,20 +147,23 @@ def week_heatmap(rows: list[tuple[str, str, int]], lang: str, title: str) -> str
     grid = [[0] * len(days) for _ in times]
     for d, tod, n in rows:
         grid[times.index(tod)][days.index(d)] = n
-    fig = Figure(figsize=(4.6, 1.9))
-    ax = fig.add_subplot()
     top = max(max(r) for r in grid) or 1
-    ax.imshow(grid, cmap="Blues", aspect="auto", vmin=0, vmax=top)
+    tlabels = [time_label(t, lang) for t in times]
+    left = max(_text_width(s, 10) for s in tlabels) + 8
+    cw, ch = (360 - left) / len(days), 26
+    width, height = 360, ch * len(times) + 20
+    body = []
     for i, r in enumerate(grid):
+        body.append(_text(left - 6, i * ch + ch / 2, tlabels[i], anchor="end", size=10))
         for j, n in enumerate(r):
-            ax.text(j, i, fmt_dec(n, lang, 0), ha="center", va="center", fontsize=7,
-                    color="white" if n > top * 0.6 else INK)
-    ax.set_xticks(range(len(days)), [day_label(d, lang) for d in days])
-    ax.set_yticks(range(len(times)), [time_label(tod, lang) for tod in times])
-    ax.tick_params(length=0)
-    for s in ax.spines.values():
-        s.set_visible(False)
-    return _svg(fig, title)
+            x, y = left + j * cw, i * ch
+            body.append(f'<rect x="{_n(x)}" y="{_n(y)}" width="{_n(cw)}" height="{ch}" '
+                        f'fill="{_colour("Blues", n / top)}"/>')
+            body.append(_text(x + cw / 2, y + ch / 2, fmt_dec(n, lang, 0), anchor="middle", size=9.5,
+                              fill="white" if n > top * 0.6 else INK))
+    for j, d in enumerate(days):
+        body.append(_text(left + j * cw + cw / 2, ch * len(times) + 10, day_label(d, lang), anchor="middle", size=10))
+    return _svg(width, height, body, title)
 
 
 @lru_cache(maxsize=3)
@@ -122,44 +189,70 @@ def district_map(coloured_path: str, values: dict[str, float | None], focus: str
     """Units coloured by reports per 10,000 (viridis; grey: none), the district outlined in orange,
     its same-level neighbours (`context`, from `focus_path`) in light grey with their names."""
     rings, ctx_rings = _rings(coloured_path), _rings(focus_path)
-    fig = Figure(figsize=(5.2, 4.6))
-    ax = fig.add_subplot()
-    ax.set_axis_off()
-    ctx = [r for c in context for r in ctx_rings.get(c, [])]
-    ax.add_collection(PolyCollection(ctx, facecolor="#f1f3f5", edgecolor="#adb5bd", lw=0.6))
-    known = [v for v in values.values() if v is not None and v == v]
-    norm = Normalize(min(known, default=0), max(max(known, default=1), min(known, default=0) + 1e-9))
-    cmap = colormaps["viridis"]
-    polys, colours = [], []
-    for code, v in values.items():
-        for r in rings.get(code, []):
-            polys.append(r)
-            colours.append(cmap(norm(v)) if v is not None and v == v else "#dee2e6")
-    ax.add_collection(PolyCollection(polys, facecolor=colours, edgecolor="white", lw=0.5))
+    ctx = [(c, r) for c in context for r in ctx_rings.get(c, [])]
+    units = [(c, r) for c in values for r in rings.get(c, [])]
     focus_rings = ctx_rings.get(focus, [])
-    ax.add_collection(PolyCollection(focus_rings, facecolor="none", edgecolor=FOCUS, lw=2))
-    for c in context:
-        if ctx_rings.get(c):
-            x, y = _centre(ctx_rings[c])
-            ax.text(x, y, names.get(c, c), fontsize=6, color=MUTED, ha="center", va="center")
-    if label_coloured:
-        for c in values:
-            if rings.get(c):
-                x, y = _centre(rings[c])
-                ax.text(x, y, names.get(c, c), fontsize=6, color=INK, ha="center", va="center",
-                        bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.7})
-    pts = [q for r in (polys + ctx + focus_rings) for q in r]
+    pts = [q for _, r in units + ctx for q in r] + [q for r in focus_rings for q in r]
+    width, map_h = 520, 440
+    body = []
     if pts:
-        xs, ys = [q[0] for q in pts], [q[1] for q in pts]
-        ax.set_xlim(min(xs), max(xs))
-        ax.set_ylim(min(ys), max(ys))
-        ax.set_aspect(1 / math.cos(math.radians((min(ys) + max(ys)) / 2)))
-    bar = fig.colorbar(ScalarMappable(norm=norm, cmap=cmap), ax=ax, orientation="horizontal", fraction=0.04,
-                       pad=0.02)
-    bar.set_label(legend, fontsize=7)
-    bar.ax.tick_params(labelsize=6)
-    bar.ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: fmt_dec(v, lang, 0)))
-    return _svg(fig, title)
+        lon0, lon1 = min(q[0] for q in pts), max(q[0] for q in pts)
+        lat0, lat1 = min(q[1] for q in pts), max(q[1] for q in pts)
+        k = math.cos(math.radians((lat0 + lat1) / 2))
+        span_x, span_y = max((lon1 - lon0) * k, 1e-9), max(lat1 - lat0, 1e-9)
+        scale = min((width - 8) / span_x, (map_h - 8) / span_y)
+        ox = (width - span_x * scale) / 2
+        oy = (map_h - span_y * scale) / 2
+        P = lambda q: (ox + (q[0] - lon0) * k * scale, oy + (lat1 - q[1]) * scale)  # noqa: E731
+
+        def path(ring) -> str:
+            out, last = [], None
+            for q in ring:
+                x, y = P(q)
+                s = f"{_n(x)} {_n(y)}"
+                if s != last:
+                    out.append(s)
+                    last = s
+            return "M" + "L".join(out) + "Z"
+    known = [v for v in values.values() if v is not None and v == v]
+    lo, hi = min(known, default=0), max(known, default=1)
+    hi = max(hi, lo + 1e-9)
+    if pts:
+        if ctx:
+            body.append(f'<path d="{"".join(path(r) for _, r in ctx)}" fill="#f1f3f5" stroke="#adb5bd" '
+                        f'stroke-width="0.6"/>')
+        for code in values:
+            v = values[code]
+            fill = _colour("viridis", (v - lo) / (hi - lo)) if v is not None and v == v else "#dee2e6"
+            d = "".join(path(r) for r in rings.get(code, []))
+            if d:
+                body.append(f'<path d="{d}" fill="{fill}" stroke="white" stroke-width="0.5"/>')
+        if focus_rings:
+            body.append(f'<path d="{"".join(path(r) for r in focus_rings)}" fill="none" stroke="{FOCUS}" '
+                        f'stroke-width="2"/>')
+        for c in context:
+            if ctx_rings.get(c):
+                x, y = P(_centre(ctx_rings[c]))
+                body.append(_text(x, y, names.get(c, c), anchor="middle", size=7.5, fill=MUTED))
+        if label_coloured:
+            for c in values:
+                if rings.get(c):
+                    x, y = P(_centre(rings[c]))
+                    label = names.get(c, c)
+                    w = _text_width(label, 7.5) + 4
+                    body.append(f'<rect x="{_n(x - w / 2)}" y="{_n(y - 6)}" width="{_n(w)}" height="12" rx="2" '
+                                f'fill="white" fill-opacity="0.7"/>')
+                    body.append(_text(x, y, label, anchor="middle", size=7.5))
+    # the colour scale below the map
+    bar_y, bar_x, bar_w, steps = map_h + 6, 40, width - 80, 32
+    for i in range(steps):
+        body.append(f'<rect x="{_n(bar_x + i * bar_w / steps)}" y="{_n(bar_y)}" width="{_n(bar_w / steps + 0.3)}" '
+                    f'height="9" fill="{_colour("viridis", (i + 0.5) / steps)}"/>')
+    for v in (lo, (lo + hi) / 2, hi) if known else ():
+        x = bar_x + (v - lo) / (hi - lo) * bar_w
+        body.append(_text(x, bar_y + 17, fmt_dec(v, lang, 0), anchor="middle", size=8, fill=INK))
+    body.append(_text(width / 2, bar_y + 30, legend, anchor="middle", size=8.5, fill=INK))
+    return _svg(width, bar_y + 38, body, title)
 
 
 def labels(lang: str) -> dict[str, str]:
