@@ -50,16 +50,23 @@ def build(cur, enum_values: tuple, outcome_of_status: np.ndarray) -> Cube:
     """The cube of the cursor's snapshot (one GROUP BY over the reports)."""
     cats, sts, _ = enum_values
     sources = tuple(cur.execute("SELECT enum_range(NULL::source_t)").fetchone()[0])
-    r = cur.execute("""
-        SELECT (created_date - DATE '1970-01-01')::INTEGER AS day, gmina::INTEGER AS g,
-               enum_code(category)::TINYINT AS cat, enum_code(status)::TINYINT AS st,
-               enum_code(source)::TINYINT AS src, count(*)::INTEGER AS n
-        FROM reports GROUP BY ALL ORDER BY day""").fetchnumpy()
-    gminas, gidx = np.unique(np.asarray(r["g"], dtype=np.int64), return_inverse=True)
-    return Cube(np.asarray(r["day"], dtype=np.int32), gidx.astype(np.int32), np.asarray(r["cat"], dtype=np.int8),
-                np.asarray(r["st"], dtype=np.int8), np.asarray(r["src"], dtype=np.int8),
-                np.asarray(r["n"], dtype=np.int32), gminas, tuple(cats), tuple(sts), sources,
-                np.asarray(outcome_of_status, dtype=np.int8))
+    lo, hi = cur.execute("SELECT min(created_date), max(created_date) FROM reports").fetchone()
+    parts: dict[str, list[np.ndarray]] = {k: [] for k in ("day", "g", "cat", "st", "src", "n")}
+    for year in range(lo.year, hi.year + 1) if lo is not None else ():
+        # a year at a time: the grouping's hash table (and the process's peak memory) stays small
+        r = cur.execute("""
+            SELECT (created_date - DATE '1970-01-01')::INTEGER AS day, gmina::INTEGER AS g,
+                   enum_code(category)::TINYINT AS cat, enum_code(status)::TINYINT AS st,
+                   enum_code(source)::TINYINT AS src, count(*)::INTEGER AS n
+            FROM reports WHERE created_date >= make_date(?, 1, 1) AND created_date < make_date(?, 1, 1)
+            GROUP BY ALL ORDER BY day""", [year, year + 1]).fetchnumpy()
+        for k in parts:
+            parts[k].append(np.asarray(r[k]))
+    col = {k: np.concatenate(v) if v else np.zeros(0, dtype=np.int32) for k, v in parts.items()}
+    gminas, gidx = np.unique(col["g"].astype(np.int64), return_inverse=True)
+    return Cube(col["day"].astype(np.int32), gidx.astype(np.int32), col["cat"].astype(np.int8),
+                col["st"].astype(np.int8), col["src"].astype(np.int8), col["n"].astype(np.int32), gminas,
+                tuple(cats), tuple(sts), sources, np.asarray(outcome_of_status, dtype=np.int8))
 
 
 def _day(d) -> int:

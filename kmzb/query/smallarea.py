@@ -20,7 +20,6 @@ that do not stop at a region's border); a region filter then only picks rows.
 
 from __future__ import annotations
 
-
 import numpy as np
 import pandas as pd
 
