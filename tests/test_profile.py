@@ -282,6 +282,15 @@ def test_profiles_few_passes_give_exactly_the_gateways_numbers(app, audience):
                 for col in mine.columns:
                     assert np.array_equal(mine[col].to_numpy(), full[col].to_numpy(), equal_nan=col not in (
                         "teryt", "name")), col
+                # a parent's row alone, the units of a district alone: the same rows of the whole level
+                for within, sub in ((prefix(code, lvl), lvl), (code, LEVELS[min(LEVELS.index(lvl) + 1, 2)])):
+                    if len(within) > {"voivodeship": 2, "powiat": 4, "gmina": 7}[sub]:
+                        continue
+                    part = profile.level_table(gw, f, prev, sub, audience, within)
+                    whole = profile.level_table(gw, f, prev, sub, audience)
+                    whole = whole[whole["teryt"].str.startswith(within)].reset_index(drop=True)
+                    assert len(part) > 0
+                    pd.testing.assert_frame_equal(part, whole)
                 want = full.set_index("teryt").loc[prefix(code, lvl), "median_days_to_verification"]
                 assert medians[lvl] == pytest.approx(want, nan_ok=True)
             for period in (f, Filters(date_from=date(2024, 2, 3), date_to=date(2026, 7, 17))):

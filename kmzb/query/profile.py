@@ -32,6 +32,7 @@ from kmzb.query.filters import Filters
 from kmzb.query.queries import (
     PUBLIC,
     category_counts,
+    district_counts,
     filter_where,
     judged_sql,
     previous_period,
@@ -225,8 +226,10 @@ def build(gw, code: str, date_from: date | None = None, date_to: date | None = N
     f = Filters(date_from=date_from, date_to=date_to)
     prev = previous_period(f, "previous")
 
-    levels = teryt.LEVELS[:teryt.LEVELS.index(level) + 1]
-    tables = {lvl: level_table(gw, f, prev, lvl, audience) for lvl in levels}
+    # the whole level (the peers, a gmina's neighbours); each parent its own row only
+    tables = {lvl: level_table(gw, f, prev, lvl, audience, teryt.prefix(code, lvl))
+              for lvl in teryt.LEVELS[:teryt.LEVELS.index(level)]}
+    tables[level] = level_table(gw, f, prev, level, audience)
     own = _row(tables[level], code)
     static = gw.districts_table(level)
     label = str(_row(static, code)["label"])
@@ -290,8 +293,7 @@ def build(gw, code: str, date_from: date | None = None, date_to: date | None = N
         units = tables["gmina"][tables["gmina"]["teryt"].isin([code, *neighbours])]
     else:
         sub_level, units_kind = teryt.next_level(level), "parts"
-        sub = level_table(gw, f, prev, sub_level, audience)
-        units = sub[sub["teryt"].str.startswith(code)]
+        units = level_table(gw, f, prev, sub_level, audience, code)
     units = _with_tests(units.reset_index(drop=True), "reports", "reports_previous", f, prev)
     units = units.sort_values(["reports_per_10k", "teryt"], ascending=[False, True], kind="stable")[UNIT]
     units = units.reset_index(drop=True)
@@ -314,15 +316,22 @@ def build(gw, code: str, date_from: date | None = None, date_to: date | None = N
 # it), from fewer passes over the reports; the public rules are the same code (kmzb.query.cells,
 # queries.where).
 
-def level_table(gw, f: Filters, prev: Filters, level: str, audience: str) -> pd.DataFrame:
+def level_table(gw, f: Filters, prev: Filters, level: str, audience: str, within: str | None = None) -> pd.DataFrame:
     """`gw.district_table(f, level, "previous")` without the columns the profile does not show
-    (small-area statistics, top category, median days): the district counts of both periods,
-    added up from the gateway's cells."""
-    out = gw.districts(f, level, audience)
-    out["reports_previous"] = gw.districts(prev, level, audience)["reports"].to_numpy()
+    (small-area statistics, top category, median days): the district counts of both periods, added
+    up from the gateway's cells; `within`: only the rows of the level inside that district (counted
+    from its part of the cells alone)."""
+    if within is None:
+        out = gw.districts(f, level, audience)
+        before = gw.districts(prev, level, audience)
+    else:
+        table = gw.districts_table(level)
+        out, before = (district_counts(None, p.replace(teryt=within), level, table, audience,
+                                       _district_cells(gw.cells(p), within)) for p in (f, prev))
+    out["reports_previous"] = before["reports"].to_numpy()
     out["change"] = out["reports"] - out["reports_previous"]
     out["change_pct"] = _change_pct(out["reports"], out["reports_previous"])
-    return out
+    return out.reset_index(drop=True)
 
 
 def _district_cells(cells: Cells, code: str) -> Cells:
