@@ -10,7 +10,7 @@ from flask import current_app
 from dashboard import ids
 from web.context import audience, gateway
 
-from . import download, sensitive, sync, views
+from . import download, language, sensitive, sync, views
 
 
 def data_range():
@@ -23,6 +23,9 @@ def data_range():
 def register_callbacks(app) -> None:
     sync.register(app, data_range)
     sync.register_region_search(app, lambda: current_app.extensions["kmzb_regions"]())
+    from web.pages import page_for
+
+    language.register(app, page_for)  # the language switch re-renders the page in place
     views.register(app, gateway, audience)
     download.register(app, gateway, audience)
     from . import changes

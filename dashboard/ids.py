@@ -4,6 +4,9 @@ URL = "url"
 LANG = "lang-store"
 FRESHNESS = "freshness"
 LANG_LINK = "lang-link"
+PAGE = "page"  # everything in the page's language: re-rendered in place by a language switch (callbacks.language)
+TITLE = "page-title"  # the page's <title> in its language (the browser's title follows it)
+LANG_WANTED = "lang-wanted"  # the URL's language when back / forward lands on another one
 FILTER_TOGGLE = "filter-toggle"
 FILTER_COLLAPSE = "filter-collapse"
 

@@ -304,16 +304,32 @@ def sensitive_card(lang: str, police: bool = False) -> dbc.Card:
     ], className="mb-3", id="sensitive-card")
 
 
+def page_title(lang: str) -> str:
+    return translator(lang)("KMZB — threat analytics")
+
+
 def build_layout(s: ViewState, *, regions: list[dict], tiles_url: str, tiles_attribution: str,
                  user: dict | None = None) -> html.Div:
+    """The page: the URL and the page's language outside, everything in that language inside `ids.PAGE`,
+    which a language switch re-renders in place (callbacks.language) with `page_content`."""
+    return html.Div([
+        dcc.Location(id=ids.URL, refresh=False),
+        dcc.Store(id=ids.LANG, data=s.lang),
+        dcc.Store(id=ids.TITLE, data=page_title(s.lang)),
+        dcc.Store(id=ids.LANG_WANTED),
+        html.Div(page_content(s, regions=regions, tiles_url=tiles_url, tiles_attribution=tiles_attribution,
+                              user=user), id=ids.PAGE, lang=s.lang),
+    ])
+
+
+def page_content(s: ViewState, *, regions: list[dict], tiles_url: str, tiles_attribution: str,
+                 user: dict | None = None) -> list:
     lang = s.lang
     _ = translator(lang)
     other = "en" if lang == "pl" else "pl"
     is_police = bool(user) and user.get("role") == "police"
-    return html.Div([
-        dcc.Location(id=ids.URL, refresh=False),
-        dcc.Store(id=ids.LANG, data=lang),
-        dcc.Store(id=ids.MAP_SCOPE, data=None),
+    return [
+        dcc.Store(id=ids.MAP_SCOPE, data=None),  # with the map: a re-rendered map is zoomed again by the views
         html.A(_("Skip to results"), href="#" + ids.RESULTS, id=ids.SKIP_LINK, className="skip-link"),
         dbc.Navbar(dbc.Container([
             html.Div([
@@ -323,6 +339,8 @@ def build_layout(s: ViewState, *, regions: list[dict], tiles_url: str, tiles_att
             html.Div([
                 html.Button(_("Filters"), id=ids.FILTER_TOGGLE, type="button", className="btn btn-light btn-sm d-lg-none me-2",
                             **{"aria-controls": ids.FILTER_COLLAPSE, "aria-expanded": "false"}),
+                # a plain click switches in place (callbacks.language, assets/kmzb_lang.js); the link is
+                # the view in the other language, to open in a new tab or share
                 html.A(other.upper(), id=ids.LANG_LINK, href=to_query(s.with_(lang=other)) or "?lang=pl",
                        className="btn btn-outline-light btn-sm", title=_("Language"), lang=other),
                 html.A("API", href="/api/v1/meta", className="btn btn-link btn-sm text-white-50 ms-1",
@@ -374,7 +392,7 @@ def build_layout(s: ViewState, *, regions: list[dict], tiles_url: str, tiles_att
         html.Div(className="offcanvas-backdrop-kmzb"),
         html.Footer(html.Small(_("Data: KMZB nightly extract; population GUS BDL 31.12.2024; boundaries GUGiK PRG")),
                     className="text-muted mb-4 container-fluid"),
-    ], lang=lang)
+    ]
 
 
 def validation_layout() -> html.Div:

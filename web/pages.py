@@ -7,8 +7,8 @@ from urllib.parse import urlsplit
 
 from flask import current_app, has_request_context, request
 
-from dashboard.layout import build_layout, region_options
-from dashboard.state import from_query
+from dashboard.layout import build_layout, page_content, region_options
+from dashboard.state import ViewState, from_query
 from web.auth import viewer
 
 
@@ -27,9 +27,16 @@ def page_layout():
     if not has_request_context():
         return build_layout(from_query(""), regions=[], tiles_url="", tiles_attribution="", user=None)
     s = from_query(request_search())
+    return build_layout(s, **_page_args(s))
+
+
+def page_for(s: ViewState) -> list:
+    """The page's content for a view state in a request (a language switch in place, callbacks.language)."""
+    return page_content(s, **_page_args(s))
+
+
+def _page_args(s: ViewState) -> dict:
     settings = current_app.extensions["kmzb_settings"]
-    return build_layout(
-        s, regions=region_options(current_app.extensions["kmzb_regions"](), s.lang, selected=s.teryt),
-        tiles_url=settings.tiles_url, tiles_attribution=settings.tiles_attribution,
-        user=viewer(),  # the police view only for a police login
-    )
+    return dict(regions=region_options(current_app.extensions["kmzb_regions"](), s.lang, selected=s.teryt),
+                tiles_url=settings.tiles_url, tiles_attribution=settings.tiles_attribution,
+                user=viewer())  # the police view only for a police login
