@@ -15,6 +15,8 @@ from selenium.webdriver.common.keys import Keys
 
 from tests.browser import Server, chrome, wait
 from tests.conftest import GEO_DIR, demo_on_shared
+from tests.e2e.test_a11y import PHONE, axe, browser_at
+from tests.e2e.test_a11y import ready as a11y_ready
 from tests.e2e.test_dashboard import (
     js_click,
     kpi_reports,
@@ -153,3 +155,28 @@ def test_language_switch_rerenders_in_place_keeping_the_view(server, browser):
 
 def search_of_href(d) -> dict:
     return parse_qs(urlparse(d.find_element(By.ID, "lang-link").get_attribute("href")).query)
+
+
+def pinned(d) -> list:
+    return d.execute_script("const api = dash_ag_grid.getApi('district-table');"
+                            "return api.getColumns().filter(c => c.getPinned()).map(c => c.getColId())")
+
+
+def test_phone_switch_in_place_stays_accessible(server):
+    """At 390 px: the switch re-renders in place, the new page passes axe (WCAG 2.1 AA: no serious or
+    critical violation) and its new district table is unpinned for the phone like the first one."""
+    d = browser_at(PHONE)
+    try:
+        d.get(server.url + VIEW)
+        a11y_ready(d)
+        wait(d, lambda x: pinned(x) == [], msg="pinned columns on a phone")
+        d.execute_script("window.__kmzbMarker = 1")
+        js_click(d, d.find_element(By.ID, "lang-link"))
+        wait(d, lambda x: "National Map" in text(x, "h1"), msg="no English page")
+        a11y_ready(d)
+        assert d.execute_script(NOT_RELOADED), "the page was reloaded"
+        assert d.execute_script("return document.documentElement.lang") == "en"
+        wait(d, lambda x: pinned(x) == [], msg="the new grid kept its pinned columns on a phone")
+        assert axe(d) == []
+    finally:
+        d.quit()
