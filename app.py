@@ -21,6 +21,7 @@ from kmzb.i18n import normalise_lang, t
 from kmzb.query.gateway import DataGateway
 from web.api import create_api
 from web.compression import compress
+from web.plotlyjs import init_plotlyjs
 from web.profile import create_profile_blueprint
 from web.security import harden
 from web.timing import init_timing
@@ -96,6 +97,7 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
     app.validation_layout = validation_layout()  # public layout + police ids (their callbacks exist)
     app.layout = page_layout
     register_callbacks(app)
+    init_plotlyjs(server)  # dcc.Graph gets plotly.js's cartesian bundle
     localise_index(app)
     compress(server)  # last: its hooks see every response (brotli/gzip; versioned files cached a year)
     return app

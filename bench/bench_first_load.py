@@ -49,14 +49,21 @@ var r = performance.getEntriesByType('resource');
 var all = [n].concat(r);
 function sum(f) { return all.reduce(function (a, e) { return a + (e[f] || 0); }, 0); }
 var big = r.filter(function (e) { return e.name.indexOf('plotly') >= 0 && e.name.indexOf('.js') >= 0; })[0];
+var cbs = r.filter(function (e) { return e.name.indexOf('_dash-update-component') >= 0; });
+var cbEnd = cbs.reduce(function (a, e) { return Math.max(a, e.responseEnd); }, 0);
+var scripts = r.filter(function (e) { return e.initiatorType === 'script' || /\.js(\?|$)/.test(e.name); });
 return {transfer: sum('transferSize'), decoded: sum('decodedBodySize'), requests: all.length,
-        plotly_transfer: big ? big.transferSize : null, plotly_decoded: big ? big.decodedBodySize : null};
+        plotly_transfer: big ? big.transferSize : null, plotly_decoded: big ? big.decodedBodySize : null,
+        callbacks: cbs.length, callbacks_end_ms: Math.round(cbEnd),
+        slowest_callback_ms: Math.round(cbs.reduce(function (a, e) { return Math.max(a, e.duration); }, 0)),
+        scripts_end_ms: Math.round(scripts.reduce(function (a, e) { return Math.max(a, e.responseEnd); }, 0)),
+        dom_content_loaded_ms: Math.round(n.domContentLoadedEventEnd)};
 """
 
 
-def start_server(root: Path, port: int) -> tuple[subprocess.Popen, str]:
+def start_server(root: Path, port: int, cache: bool = True) -> tuple[subprocess.Popen, str]:
     log = tempfile.NamedTemporaryFile(prefix="kmzb-fl-", suffix=".log", delete=False)
-    env = {**os.environ, **server_env(cache=True, cache_dir=None)}
+    env = {**os.environ, **server_env(cache=cache, cache_dir=None)}
     proc = subprocess.Popen([sys.executable, "app.py", "--port", str(port)], cwd=root, env=env,
                             stdout=log, stderr=subprocess.STDOUT)
     import requests
@@ -107,6 +114,8 @@ def one_load(url: str, shot: Path | None = None) -> dict:
         again = wait_drawn(drv)
         again.update(drv.execute_script(BYTES_JS))
         return {"drawn_ms": round(first["now"]), "transfer": first["transfer"], "decoded": first["decoded"],
+                **{k: first.get(k) for k in ("callbacks", "callbacks_end_ms", "slowest_callback_ms",
+                                             "scripts_end_ms", "dom_content_loaded_ms")},
                 "requests": first["requests"], "plotly_transfer": first["plotly_transfer"],
                 "plotly_decoded": first["plotly_decoded"],
                 "repeat_drawn_ms": round(again["now"]), "repeat_transfer": again["transfer"]}
@@ -123,30 +132,51 @@ def main(argv=None) -> int:
     ap.add_argument("--label", default="after")
     ap.add_argument("--url-query", default="")
     ap.add_argument("--port", type=int, default=8391)
+    ap.add_argument("--random", type=int, metavar="SEED", default=None,
+                    help="each run a different random view (bench_views.py's generator) with the server's cache "
+                         "off: the uncached first visit (issue 13: <= 3 s)")
     args = ap.parse_args(argv)
     require_store()
-    proc, base = start_server(args.root.resolve(), args.port)
+    uncached = args.random is not None
+    proc, base = start_server(args.root.resolve(), args.port, cache=not uncached)
     try:
         url = base + "/" + args.url_query
-        one_load(url)  # fills the server's cache: the runs measure the browser side and the transfer
+        urls = [url] * args.runs
+        if uncached:
+            import requests
+            from bench_views import _regions, random_views
+
+            meta = requests.get(base + "/api/v1/meta", timeout=60).json()
+            from datetime import date
+
+            views = random_views(args.runs + 1, args.random, date.fromisoformat(meta["date_from"]),
+                                 date.fromisoformat(meta["date_to"]), _regions(base, requests.Session()))
+            urls = [base + "/" + v for v in views[1:]]
+            url = base + "/" + views[0]
+        one_load(url)  # warms the server (imports, geometry; with the cache on, fills it for the same view)
         runs = []
         for i in range(args.runs):
-            r = one_load(url, OUT / f"first_load_{args.label}.png" if i == 0 else None)
+            r = one_load(urls[i], OUT / f"first_load_{args.label}.png" if i == 0 else None)
+            r["view"] = urls[i][len(base):]
             runs.append(r)
             print(f"run {i + 1}: drawn {r['drawn_ms']} ms, {r['transfer'] / 1e6:.2f} MB transferred "
                   f"({r['decoded'] / 1e6:.2f} MB decoded, {r['requests']} requests); repeat visit "
-                  f"{r['repeat_drawn_ms']} ms, {r['repeat_transfer'] / 1e3:.0f} KB", flush=True)
+                  f"{r['repeat_drawn_ms']} ms, {r['repeat_transfer'] / 1e3:.0f} KB; {r['callbacks']} callbacks, "
+                  f"the last answered at {r['callbacks_end_ms']} ms (slowest {r['slowest_callback_ms']} ms), "
+                  f"scripts loaded at {r['scripts_end_ms']} ms", flush=True)
     finally:
         proc.terminate()
         try:
             proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             proc.kill()
-    med = {k: statistics.median(r[k] for r in runs) for k in runs[0] if isinstance(runs[0][k], (int, float))}
+    med = {k: statistics.median(r[k] for r in runs) for k in runs[0]
+           if isinstance(runs[0][k], (int, float)) and all(isinstance(r[k], (int, float)) for r in runs)}
     print(f"median of {len(runs)}: drawn {med['drawn_ms']:.0f} ms, {med['transfer'] / 1e6:.2f} MB transferred "
           f"({med['decoded'] / 1e6:.2f} MB decoded); repeat visit {med['repeat_drawn_ms']:.0f} ms, "
           f"{med['repeat_transfer'] / 1e3:.0f} KB; loadavg {os.getloadavg()[0]:.2f}")
     path = write_result(f"first_load_{args.label}", {"root": str(args.root), "url_query": args.url_query,
+                                                      "uncached_random_seed": args.random,
                                                       "median": med, "runs": runs})
     print(f"result: {path}")
     return 0

@@ -345,3 +345,14 @@ def test_verification_speed_leaves_periods_with_few_reports_as_gaps():
                                               "Only periods with at least 20 reports that can be judged")
     pl = F.verification_speed(df, "pl")
     assert pl.layout.title.subtitle.text.endswith("Tylko okresy z co najmniej 20 zgłoszeniami, które można ocenić")
+
+
+@pytest.mark.parametrize("make", ALL)
+def test_every_trace_is_in_the_served_plotly_bundle(make):
+    """The browser gets plotly.js's cartesian partial bundle (web.plotlyjs): a figure with a trace type
+    it lacks would stay blank. Every chart's traces must be among the bundle's."""
+    from web.plotlyjs import TRACES, bundle_version
+
+    assert bundle_version() is not None
+    for lang in ("pl", "en"):
+        assert {tr.type for tr in make(lang).data} <= set(TRACES)

@@ -26,6 +26,8 @@ ROUTES: tuple[Route, ...] = (
           "every callback (rate-limited with the API, body and texts bounded)"),
     Route("/_dash-component-suites/<string:package_name>/<path:fingerprinted_path>", "GET", "public",
           "Dash's JavaScript bundles"),
+    Route("/_dash-component-suites/plotly/package_data/plotly.min.js", "GET", "public",
+          "plotly.js's cartesian partial bundle (web.plotlyjs: 1.5 MB instead of 4.8)"),
     Route("/_favicon.ico", "GET", "public", "Dash's favicon"),
     Route("/_reload-hash", "GET", "public", "Dash's hot-reload probe (inactive without --debug)"),
     Route("/assets/<path:filename>", "GET", "public", "CSS and the map's JS style functions"),
