@@ -137,6 +137,22 @@ def test_poisson_change_is_the_exact_conditional_test():
     assert (adj[[0, 1, 3]] >= p[[0, 1, 3]]).all()  # Benjamini-Hochberg never lowers a p-value
 
 
+@pytest.mark.parametrize("share", [0.5, 366 / 731, 92 / 184, 30 / 61, 0.3])
+def test_vectorised_binomial_test_is_scipys_to_the_bit(share):
+    from scipy.stats import binomtest
+
+    rng = np.random.default_rng(7)
+    pairs = [(0, 1), (1, 0), (0, 0), (3, 3), (13484, 13299), (0, 1000), (1000, 0), (2, 7)]
+    for top in (20, 300, 30_000):
+        for n in rng.integers(0, top, 60):
+            a = int(rng.integers(0, n + 1))
+            pairs.append((a, int(n) - a))
+    a, b = np.array(pairs).T
+    got = profile.binom_two_sided(a, a + b, share)
+    want = [binomtest(int(x), int(x + y), share).pvalue if x + y else np.nan for x, y in pairs]
+    assert np.array_equal(got, np.array(want), equal_nan=True)
+
+
 # ---------------------------------------------------------------- bad input
 
 @pytest.mark.parametrize("path", ["/profile/99", "/profile/1261999", "/profile/abc", "/profile/12345",
