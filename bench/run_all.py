@@ -1,4 +1,4 @@
-"""Run the benchmarks in order (ingest -> API -> dashboard) and summarise them in one table.
+"""Run the benchmarks in order (ingest -> API -> dashboard -> random views) and summarise them in one table.
 
     python bench/run_all.py [--skip-ingest]
 
@@ -21,7 +21,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import OUT, PY, ROOT, wait_quiet  # noqa: E402
 
-SCRIPTS = [("ingest", "bench/bench_ingest.py"), ("api", "bench/bench_api.py"), ("dashboard", "bench/bench_dashboard.py")]
+SCRIPTS = [("ingest", "bench/bench_ingest.py"), ("api", "bench/bench_api.py"), ("dashboard", "bench/bench_dashboard.py"),
+           ("views", "bench/bench_views.py"), ("views-cached", "bench/bench_views.py --cache")]
 
 
 def load(name: str) -> dict:
@@ -110,6 +111,12 @@ def table(ing: dict, api: dict, dash: dict) -> list[tuple[str, str, str, str]]:
     add("first load, ?level=gmina (median of 2)", fg / 1000 if fg else None, "{:.2f}", unit=" s")
     fw = g(b, "default_view_server_cache_warm", "median_ms")
     add("first load, server cache warm (browser-side only)", fw / 1000 if fw else None, "{:.2f}", unit=" s")
+    for name, label, targets in (("views", "uncached", {"p95_ms": 150, "max_ms": 400}),
+                                 ("views-cached", "cached", {"p95_ms": 20})):
+        rt = g(load(name), "round_trip", default={})
+        for k in ("p50_ms", "p95_ms", "max_ms"):
+            add(f"random views (views callback over HTTP), {label} {k[:-3]}", rt.get(k), "{:.0f}", targets.get(k),
+                unit=" ms")
     return rows
 
 
@@ -157,7 +164,7 @@ def main(argv=None) -> int:
             break
         if name == "ingest" and args.skip_ingest:
             continue
-        cmd = [PY, script]
+        cmd = [PY, *script.split()]
         commands.append(" ".join([os.path.relpath(PY, ROOT), script]))
         quiet[name] = wait_quiet(args.wait_quiet) if args.wait_quiet > 0 else {}
         print(f"\n=== {name}: {' '.join(cmd)}   (machine busy before: {quiet[name].get('cpu_busy_before')})",
@@ -191,7 +198,8 @@ def main(argv=None) -> int:
     md += [f"| {m} | {v} | {t} | {r} |" for m, v, t, r in rows]
     md += breakdown_md(dash)
     md += ["", "Commands (from the project root):", ""] + [f"    {c}" for c in commands]
-    md += ["", "Raw results: bench/out/ingest.json, bench/out/api.json, bench/out/dashboard.json; "
+    md += ["", "Raw results: bench/out/ingest.json, bench/out/api.json, bench/out/dashboard.json, bench/out/views.json, "
+           "bench/out/views-cached.json; "
            "screenshot bench/out/first_load.png."]
     text = "\n".join(md) + "\n"
     (OUT / "results.md").write_text(text)
