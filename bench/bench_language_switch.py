@@ -35,7 +35,6 @@ def main(argv=None) -> int:
     p.add_argument("--runs", type=int, default=5)
     p.add_argument("--data-dir", help="KMZB_DATA_DIR to serve (default: the 3M benchmark store)")
     a = p.parse_args(argv)
-
     from tests.browser import Server, chrome, wait
     from tests.e2e.test_dashboard import ready
 
