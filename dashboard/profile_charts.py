@@ -244,10 +244,11 @@ def district_map(coloured_path: str, values: dict[str, float | None], focus: str
                                 f'fill="white" fill-opacity="0.7"/>')
                     body.append(_text(x, y, label, anchor="middle", size=7.5))
     # the colour scale below the map
-    bar_y, bar_x, bar_w, steps = map_h + 6, 40, width - 80, 32
-    for i in range(steps):
-        body.append(f'<rect x="{_n(bar_x + i * bar_w / steps)}" y="{_n(bar_y)}" width="{_n(bar_w / steps + 0.3)}" '
-                    f'height="9" fill="{_colour("viridis", (i + 0.5) / steps)}"/>')
+    bar_y, bar_x, bar_w, steps = map_h + 6, 40, width - 80, 16
+    stops = "".join(f'<stop offset="{i / steps:.4g}" stop-color="{_colour("viridis", i / steps)}"/>'
+                    for i in range(steps + 1))
+    body.append(f'<defs><linearGradient id="scale-{_esc(focus)}">{stops}</linearGradient></defs>'
+                f'<rect x="{_n(bar_x)}" y="{_n(bar_y)}" width="{_n(bar_w)}" height="9" fill="url(#scale-{_esc(focus)})"/>')
     for v in (lo, (lo + hi) / 2, hi) if known else ():
         x = bar_x + (v - lo) / (hi - lo) * bar_w
         body.append(_text(x, bar_y + 17, fmt_dec(v, lang, 0), anchor="middle", size=8, fill=INK))
