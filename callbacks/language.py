@@ -25,16 +25,14 @@ OUTPUTS = 5  # search, page content, page lang, language, title
 
 def switch(trigger, search, page_of: Callable[[ViewState], list]) -> list:
     """[search, page content, page lang, language, title] after `trigger` (the switch, or the browser
-    landing on a URL whose language the page does not have); no_update where nothing changes."""
+    landing on a URL whose language the page does not have). The search is always sent: the callbacks that
+    read it (the views, the controls) run on it and fill the new content (Dash runs a callback whose input
+    a response sets, changed or not; it did not run them for the new content alone after back / forward)."""
     s = from_query(search)
     if trigger == ids.LANG_LINK:
         s = s.with_(lang="en" if s.lang == "pl" else "pl")
-        new_search = to_query(s)
-        return [new_search if new_search != (search or "") else no_update, page_of(s), s.lang, s.lang,
-                page_title(s.lang)]
+        return [to_query(s), page_of(s), s.lang, s.lang, page_title(s.lang)]
     if trigger == ids.LANG_WANTED:
-        # the same search, sent again: what reads the URL (the views, the controls) redraws into the new
-        # content (Dash runs a callback whose input a response sets, changed or not)
         return [search or "", page_of(s), s.lang, s.lang, page_title(s.lang)]
     return [no_update] * OUTPUTS
 
