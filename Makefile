@@ -62,8 +62,9 @@ run: demo pdf-debs
 	$(BIN)/gunicorn -c gunicorn.conf.py --bind $(HOST):$(PORT) app:server
 
 # the tiers (pytest.ini markers) on 2 processes; a module's tests stay on one process, so its
-# module fixtures (a store, a server) are built once
-PYTEST := $(BIN)/python -m pytest -q -n 2 --dist loadscope
+# module fixtures (a store, a server) are built once; modules in collection order, the costliest
+# first (tests/conftest.py COSTLY)
+PYTEST := $(BIN)/python -m pytest -q -n 2 --dist loadscope --no-loadscope-reorder
 
 test: setup-test test-debs pdf-debs
 	$(PYTEST)

@@ -3,46 +3,19 @@ server started in a subprocess on a free port."""
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
-import sys
 import tempfile
-from pathlib import Path
 
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.support.ui import WebDriverWait
 
-from kmzb.config import PROJECT_ROOT
-
-from .helpers import free_port, wait_until_up
+from .helpers import ServerProcess, app_server
 
 
-class Server:
-    def __init__(self, env: dict, port: int | None = None):
-        self.port = port or free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.log = tempfile.NamedTemporaryFile(prefix="kmzb-server-", suffix=".log", delete=False)
-        self.proc = subprocess.Popen(
-            [sys.executable, "app.py", "--port", str(self.port)], cwd=PROJECT_ROOT,
-            env={**os.environ, **env}, stdout=self.log, stderr=subprocess.STDOUT)
-        try:
-            wait_until_up(self.url + "/api/v1/meta", self.proc, self.log.name,
-                          up=lambda r: r.status_code in (200, 503))
-        except RuntimeError:
-            self.stop()
-            raise
-
-    def logs(self) -> str:
-        return Path(self.log.name).read_text()
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
+def Server(env: dict, port: int | None = None) -> ServerProcess:
+    """The real server (`python app.py --port P`) on a free port: tests.helpers.app_server."""
+    return app_server(env, port)
 
 
 def chrome(width=1366, height=900, download_dir: str | None = None) -> webdriver.Chrome:

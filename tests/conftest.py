@@ -36,8 +36,21 @@ TIERS = {
 }
 TIER_MARKS = ("unit", "integration", "e2e")
 
+# the costliest modules, costliest first (`pytest --durations`, summed per module): `make test` hands
+# whole modules to its 2 processes in collection order (--dist loadscope --no-loadscope-reorder), so
+# these go first and the short ones fill the gaps at the end instead of a long one running alone
+COSTLY = ("test_faults", "test_a11y", "test_dashboard", "test_disclosure", "test_locale_browser", "test_fuzz",
+          "test_view_controls", "test_ingest", "test_geo", "test_login_race", "test_language_switch",
+          "test_region_search", "test_changelog", "test_profile_browser", "test_police_browser", "test_profile")
+
+
+def _cost_rank(item) -> int:
+    module = item.module.__name__.rsplit(".", 1)[-1]
+    return COSTLY.index(module) if module in COSTLY else len(COSTLY)
+
 
 def pytest_collection_modifyitems(config, items):
+    items.sort(key=_cost_rank)  # stable: each module's tests keep their order
     for item in items:
         if any(item.get_closest_marker(m) for m in TIER_MARKS):
             continue
@@ -112,10 +125,14 @@ DEMO_END = date(2026, 11, 24)
 def demo_store(tmp_path_factory, name: str, *, days=60, scale=0.02, deltas=5):
     """A real store built in a temporary directory by the demo generator and the real ingest
     (deterministic: fixed seed and end date). Returns its settings."""
+    return build_demo(tmp_path_factory.mktemp(name) / "data", days=days, scale=scale, deltas=deltas)
+
+
+def build_demo(data: Path, *, days=60, scale=0.02, deltas=5):
+    """The demo generator's files and the real ingest of them in the data directory `data`."""
     from kmzb import demo
     from kmzb.ingest.run import run_ingest
 
-    data = tmp_path_factory.mktemp(name) / "data"
     settings = get_settings(data_dir=data, geo_dir=GEO_DIR)
     paths = demo.generate(data / "demo", geo_dir=GEO_DIR, end=DEMO_END, days=days, scale=scale, deltas=deltas)
     run_ingest(settings, paths, force=True)
@@ -137,9 +154,27 @@ def police_demo_store(tmp_path_factory, name: str):
 @pytest.fixture(scope="session")
 def shared_store(tmp_path_factory) -> Path:
     """One demo store (240 days, 5 % volume, 8 deltas: enough of every category for the disclosure
-    attacks) built once per test process, for the modules that only read reports. Use it through
-    `demo_on_shared`, which gives each module its own data directory around it."""
-    return demo_store(tmp_path_factory, "shared", days=240, scale=0.05, deltas=8).store_dir
+    attacks) for the modules that only read reports, built once per run: the first test process
+    that needs it builds it under a lock, the others (pytest-xdist workers) wait for it and read
+    the same files (read-only). Use it through `demo_on_shared`, which gives each module its own
+    data directory around it."""
+    import fcntl
+
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent  # the run's directory, above each worker's own
+    data = root / "shared-demo" / "data"
+    with open(root / "shared-demo.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes, also if the build fails
+        done = data.parent / "built"
+        if not done.exists():
+            if data.parent.exists():  # a build that failed half-way in another process
+                import shutil
+
+                shutil.rmtree(data.parent)
+            build_demo(data, days=240, scale=0.05, deltas=8)
+            done.touch()
+    return get_settings(data_dir=data, geo_dir=GEO_DIR).store_dir
 
 
 def demo_on_shared(tmp_path_factory, shared_store: Path, name: str, *, police: bool = False):

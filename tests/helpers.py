@@ -1,10 +1,14 @@
-"""Helpers shared by the tests and the benchmarks (no selenium here): a free loopback port, and
-waiting for a server started in a subprocess to answer."""
+"""Helpers shared by the tests and the benchmarks (no selenium here): a free loopback port, waiting
+for a server started in a subprocess to answer, and the real server itself (`python app.py` or
+gunicorn) in a subprocess."""
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
+import sys
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -52,6 +56,52 @@ def wait_until_up(url: str, proc: subprocess.Popen, log: str | Path | None = Non
         return r if up(r) else None
 
     return wait_for(proc, probe, log, timeout=timeout, what=url)
+
+
+class ServerProcess:
+    """The real server in a subprocess on a free loopback port, its output in a log file; ready
+    once `ready_path` answers with a response `up` accepts (stopped again if it never does)."""
+
+    def __init__(self, args: list[str], env: dict, *, port: int | None = None, ready_path: str = "/api/v1/meta",
+                 up: Callable[[requests.Response], bool] = lambda r: r.status_code in (200, 503),
+                 timeout: float = 60, name: str = "server"):
+        from kmzb.config import PROJECT_ROOT
+
+        self.port = port or free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log = tempfile.NamedTemporaryFile(prefix=f"kmzb-{name}-", suffix=".log", delete=False)
+        self.proc = subprocess.Popen([a.format(port=self.port) for a in args], cwd=PROJECT_ROOT,
+                                     env={**os.environ, **env}, stdout=self.log, stderr=subprocess.STDOUT)
+        try:
+            self.ready = wait_until_up(self.url + ready_path, self.proc, self.log.name, timeout=timeout, up=up)
+        except RuntimeError:
+            self.stop()
+            raise
+
+    def logs(self) -> str:
+        return Path(self.log.name).read_text()
+
+    def stop(self, timeout: float = 20) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+
+def app_server(env: dict, port: int | None = None) -> ServerProcess:
+    """`python app.py --port P` (Werkzeug's server, as in development), up once /api/v1/meta answers
+    (200, or 503 without data)."""
+    return ServerProcess([sys.executable, "app.py", "--port", "{port}"], env, port=port)
+
+
+def gunicorn_server(env: dict, workers: int = 2, port: int | None = None, **kwargs) -> ServerProcess:
+    """`gunicorn -c gunicorn.conf.py app:server` (as `make run` serves) with `workers` workers."""
+    port = port or free_port()
+    return ServerProcess([sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "app:server"],
+                         {**env, "KMZB_BIND": f"127.0.0.1:{port}", "KMZB_WORKERS": str(workers)},
+                         port=port, name="gunicorn", **kwargs)
 
 
 def log_in(client, username: str = "anna", password: str | None = None) -> None:

@@ -10,23 +10,17 @@ one name sent at once must not buy more than 5 password checks, on one worker or
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
-import tempfile
 import threading
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import pytest
 import requests
 
 from kmzb.accounts.users import UserStore, users_path
-from kmzb.config import PROJECT_ROOT
 
-from .helpers import free_port, wait_until_up
+from .helpers import gunicorn_server
 
 PASSWORD = "correct horse battery"
 WRONG = "wrong password 123"
@@ -150,42 +144,37 @@ def test_right_password_after_the_checks_are_used_does_not_log_in(workers):
 
 # ---------------------------------------------------------------- the real server, 2 workers
 
-class Gunicorn:
-    """`gunicorn -c gunicorn.conf.py app:server` with 2 workers on a free loopback port."""
+@pytest.fixture(scope="module")
+def gunicorn_on_module(tmp_path_factory):
+    """One server for the module (its start is the slow part)."""
+    from kmzb.config import get_settings
 
-    def __init__(self, env: dict):
-        self.url = f"http://127.0.0.1:{free_port()}"
-        self.log = tempfile.NamedTemporaryFile(prefix="kmzb-gunicorn-", suffix=".log", delete=False)
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "app:server"], cwd=PROJECT_ROOT,
-            env={**os.environ, **env, "KMZB_BIND": self.url.removeprefix("http://"), "KMZB_WORKERS": "2",
-                 "KMZB_LOG_LEVEL": "warning"},
-            stdout=self.log, stderr=subprocess.STDOUT)
-        try:
-            wait_until_up(self.url + "/login", self.proc, self.log.name, timeout=90,
-                          up=lambda r: r.status_code == 200)
-        except RuntimeError:
-            self.stop()
-            raise
+    from .conftest import GEO_DIR
 
-    def logs(self) -> str:
-        return Path(self.log.name).read_text()
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
+    settings = get_settings(data_dir=tmp_path_factory.mktemp("race") / "data", geo_dir=GEO_DIR)
+    UserStore(users_path(settings.data_dir)).add("anna", PASSWORD, "police")
+    srv = gunicorn_server({"KMZB_DATA_DIR": str(settings.data_dir), "KMZB_GEO_DIR": str(settings.geo_dir),
+                           "KMZB_SECRET_KEY": "s" * 64, "KMZB_TILES_URL": "", "KMZB_LOG_LEVEL": "warning"},
+                          workers=2, ready_path="/login", up=lambda r: r.status_code == 200, timeout=90)
+    srv.data_dir = settings.data_dir
+    yield srv
+    srv.stop()
 
 
 @pytest.fixture
-def gunicorn(settings):
-    UserStore(users_path(settings.data_dir)).add("anna", PASSWORD, "police")
-    srv = Gunicorn({"KMZB_DATA_DIR": str(settings.data_dir), "KMZB_GEO_DIR": str(settings.geo_dir),
-                    "KMZB_SECRET_KEY": "s" * 64, "KMZB_TILES_URL": ""})
-    yield srv
-    srv.stop()
+def gunicorn(gunicorn_on_module):
+    """The module's server with no failed login counted yet (for the name or the address), as a
+    freshly started one: the workers share the counts in SQLite (kmzb.accounts.authstate)."""
+    import sqlite3
+    from contextlib import closing
+
+    from kmzb.accounts.authstate import auth_state_path
+
+    path = auth_state_path(gunicorn_on_module.data_dir)
+    if path.exists():
+        with closing(sqlite3.connect(path, timeout=30)) as con, con:
+            con.execute("DELETE FROM attempts")
+    return gunicorn_on_module
 
 
 def _attack(url: str, passwords: list[str]) -> list[int]:

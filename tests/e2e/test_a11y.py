@@ -15,22 +15,13 @@ from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
-from tests.browser import Server, callbacks_idle, chrome, wait
-from tests.conftest import GEO_DIR, demo_on_shared
+from tests.browser import callbacks_idle, chrome, wait
 
 pytestmark = pytest.mark.e2e
 
 AXE = (Path(__file__).parent.parent / "vendor" / "axe.min.js").read_text()
 WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 PHONE, DESKTOP = (390, 844), (1400, 900)
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory, shared_store):
-    data = demo_on_shared(tmp_path_factory, shared_store, "a11y").data_dir
-    srv = Server({"KMZB_DATA_DIR": str(data), "KMZB_GEO_DIR": str(GEO_DIR), "KMZB_TILES_URL": ""})
-    yield srv
-    srv.stop()
 
 
 def browser_at(size):

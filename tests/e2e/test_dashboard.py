@@ -16,18 +16,9 @@ from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
-from tests.browser import Server, callbacks_idle, chrome, wait
-from tests.conftest import GEO_DIR, demo_on_shared
+from tests.browser import callbacks_idle, chrome, wait
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory, shared_store):
-    data = demo_on_shared(tmp_path_factory, shared_store, "e2e").data_dir
-    srv = Server({"KMZB_DATA_DIR": str(data), "KMZB_GEO_DIR": str(GEO_DIR), "KMZB_TILES_URL": ""})
-    yield srv
-    srv.stop()
 
 
 @pytest.fixture

@@ -11,20 +11,11 @@ import pytest
 import requests
 from selenium.webdriver.common.by import By
 
-from tests.browser import Server, chrome, wait
-from tests.conftest import GEO_DIR, demo_on_shared
+from tests.browser import chrome, wait
 from tests.e2e.test_dashboard import js_click, last90, ready
 
 pytestmark = pytest.mark.e2e
 NBSP = "\u00a0"
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory, shared_store):
-    data = demo_on_shared(tmp_path_factory, shared_store, "e2e-locale").data_dir
-    srv = Server({"KMZB_DATA_DIR": str(data), "KMZB_GEO_DIR": str(GEO_DIR), "KMZB_TILES_URL": ""})
-    yield srv
-    srv.stop()
 
 
 @pytest.fixture

@@ -10,21 +10,10 @@ from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 
-from kmzb.store import Store
-from tests.browser import Server, chrome, wait
-from tests.conftest import GEO_DIR, demo_on_shared
+from tests.browser import chrome, wait
 from tests.conftest import POLICE_PASSWORD as PASSWORD
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory, shared_store):
-    settings = demo_on_shared(tmp_path_factory, shared_store, "e2e-police", police=True)
-    srv = Server({"KMZB_DATA_DIR": str(settings.data_dir), "KMZB_GEO_DIR": str(GEO_DIR), "KMZB_TILES_URL": ""})
-    srv.store = Store(settings.store_dir)
-    yield srv
-    srv.stop()
 
 
 @pytest.fixture

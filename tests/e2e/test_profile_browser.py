@@ -7,21 +7,11 @@ from __future__ import annotations
 import pytest
 from selenium.webdriver.common.by import By
 
-from tests.browser import Server, callbacks_idle, chrome, wait
-from tests.conftest import GEO_DIR, demo_on_shared
+from tests.browser import callbacks_idle, chrome, wait
 
 pytestmark = pytest.mark.e2e
 
 KRAKOW = "1261011"
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory, shared_store):
-    settings = demo_on_shared(tmp_path_factory, shared_store, "e2e-profile")
-    srv = Server({"KMZB_DATA_DIR": str(settings.data_dir), "KMZB_GEO_DIR": str(GEO_DIR), "KMZB_TILES_URL": "",
-                  "KMZB_API_RATE": "100000 per minute"})
-    yield srv
-    srv.stop()
 
 
 @pytest.fixture

@@ -12,19 +12,10 @@ from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
-from tests.browser import Server, callbacks_idle, chrome, wait
-from tests.conftest import GEO_DIR, demo_on_shared
+from tests.browser import callbacks_idle, chrome, wait
 from tests.e2e.test_dashboard import ready, search_of, severe_logs
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory, shared_store):
-    data = demo_on_shared(tmp_path_factory, shared_store, "e2e-region-search").data_dir
-    srv = Server({"KMZB_DATA_DIR": str(data), "KMZB_GEO_DIR": str(GEO_DIR), "KMZB_TILES_URL": ""})
-    yield srv
-    srv.stop()
 
 
 @pytest.fixture

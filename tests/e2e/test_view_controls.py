@@ -13,7 +13,6 @@ from tests.e2e.test_dashboard import (  # noqa: F401
     kpi_reports,
     ready,
     search_of,
-    server,
 )
 
 pytestmark = pytest.mark.e2e
