@@ -308,3 +308,51 @@ def test_cli_progress_bar_on_a_terminal(settings, tmp_path):
     text = out.decode("utf-8", "replace")
     assert "━" in text and "kmzb_20240501.csv.gz: 39 good, 0 bad" in text and "39 rows" in text
     assert "progress:" not in text  # the bar, not the plain lines
+
+
+def test_full_snapshot_out_of_order_stored_by_creation_a_slice_at_a_time(settings, tmp_path, monkeypatch):
+    """A snapshot not in order of creation, read in several chunks and appended three reports per statement
+    (the writer's slices, made small): stored in order of creation, each report with its own fields,
+    first read/resolved times and description; then a change-log file over it (history, replaced, kept)."""
+    from functools import partial
+
+    import kmzb.ingest.load as load
+    import kmzb.ingest.run as run
+    from kmzb.ingest.extract import read_extract
+
+    statuses = ["Nowe", "Weryfikacja", "Potwierdzone", "Niepotwierdzone"]
+    rows = [row(oid, status=statuses[oid % 4], created=f"2024-05-{1 + (oid * 7) % 20:02d} {oid % 24:02d}:00:00",
+                modified=f"2024-05-{1 + (oid * 7) % 20:02d} {oid % 24:02d}:30:00",
+                place=(KRAKOW, GDANSK, WROCLAW)[oid % 3], opis=f"opis {oid}" if oid % 2 else "")
+            for oid in range(1, 21)]
+    full = write_extract(tmp_path / "kmzb_full_20240601.csv", rows)
+    log = write_extract(tmp_path / "kmzb_20240602.csv", [
+        row(4, status="Potwierdzone", created=rows[3]["Data_utworzenia"], modified="2024-06-02 08:00:00", opis="nowy"),
+        row(4, status="Weryfikacja", created=rows[3]["Data_utworzenia"], modified="2024-06-01 08:00:00"),
+        row(3, status="Nowe", created=rows[2]["Data_utworzenia"], modified="2024-05-02 03:10:00")])  # older: kept
+
+    monkeypatch.setattr(load, "SLICE_ROWS", 3)
+    monkeypatch.setattr(run, "read_extract", partial(read_extract, chunk_bytes=700))
+    assert run_ingest(settings, [full]).ok
+    stored = q(settings, "SELECT objectid, created_at, status::VARCHAR, gmina, read_at, resolved_at, observed_new, "
+                         "observed_pending FROM reports ORDER BY rowid")
+    assert [r[1] for r in stored] == sorted(r[1] for r in stored) and len(stored) == 20
+    for oid, created, status, gmina, read_at, resolved_at, observed_new, observed_pending in stored:
+        src = rows[oid - 1]
+        assert str(created) == src["Data_utworzenia"] and gmina == (KRAKOW, GDANSK, WROCLAW)[oid % 3][2]
+        modified = src["Data_modyfikacji"]
+        assert (str(read_at) if read_at else None) == (None if status == "nowe" else modified)
+        assert (str(resolved_at) if resolved_at else None) == (modified if status.endswith("potwierdzone") else None)
+        assert (observed_new, observed_pending) == (status == "nowe", not status.endswith("potwierdzone"))
+    assert q(settings, "SELECT objectid, opis FROM descriptions ORDER BY 1") == [
+        (oid, f"opis {oid}") for oid in range(1, 21, 2)]
+
+    res = run_ingest(settings, [log])
+    assert (res.files[0].inserted, res.files[0].updated, res.files[0].superseded, res.files[0].rejected) == (0, 1, 1, 0)
+    assert q(settings, "SELECT status::VARCHAR, read_at::VARCHAR, resolved_at::VARCHAR, observed_new "
+                       "FROM reports WHERE objectid IN (3, 4) ORDER BY objectid") == [
+        # an older row of 3 only adds to its history: first seen 'nowe' now, still read at its later change
+        ("niepotwierdzone", rows[2]["Data_modyfikacji"], rows[2]["Data_modyfikacji"], True),
+        ("potwierdzone", "2024-06-01 08:00:00", "2024-06-02 08:00:00", True)]
+    assert q(settings, "SELECT objectid, opis FROM descriptions WHERE objectid IN (3, 4) ORDER BY 1") == [
+        (3, "opis 3"), (4, "nowy")]

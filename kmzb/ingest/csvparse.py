@@ -13,6 +13,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
+from kmzb.ingest import source
 from kmzb.ingest.contract import COLUMNS, R_FIELDS, REQUIRED, ExtractError
 
 
@@ -51,16 +52,18 @@ def header(path: Path, first: str, warnings: list[str]) -> tuple[list[str], str]
     return names, delim
 
 
-def _layout(data: bytes, n_records: int, first_line: int) -> tuple[np.ndarray, np.ndarray] | None:
+def _layout(data: bytes, n_records: int, first_line: int, record_ends: np.ndarray | None) -> \
+        tuple[np.ndarray, np.ndarray] | None:
     """(physical line where each record starts, whether the record's line is blank), or None when the
     record count disagrees with the parser. A line feed ends a record only outside double quotes
-    (doubled quotes keep the parity)."""
+    (`record_ends`: their offsets, when the reader found them already)."""
     buf = np.frombuffer(data, dtype=np.uint8)
     nl = np.flatnonzero(buf == 10)
-    ends = np.flatnonzero(np.searchsorted(np.flatnonzero(buf == 34), nl) % 2 == 0)  # indexes into nl
+    lf = source.record_ends(data) if record_ends is None else record_ends
+    ends = np.searchsorted(nl, lf)  # indexes into nl
     starts = np.concatenate([[first_line], first_line + ends + 1])
-    first_byte = np.concatenate([[0], nl[ends] + 1])
-    last_byte = np.append(nl[ends], len(buf))
+    first_byte = np.concatenate([[0], lf + 1])
+    last_byte = np.append(lf, len(buf))
     if first_byte[-1] == len(buf):  # the data ends with a record-ending line feed
         starts, first_byte, last_byte = starts[:-1], first_byte[:-1], last_byte[:-1]
     if len(starts) != n_records:
@@ -128,12 +131,13 @@ def _parse_slow(path: Path, data: bytes, names: list[str], delim: str, first_lin
 
 
 def parse(path: Path, data: bytes, first_line: int, names: list[str], delim: str, *,
-          whole_file: bool) -> Records:
-    """The records of one chunk (whole records; `first_line` is the physical line it starts on)."""
+          whole_file: bool, record_ends: np.ndarray | None = None) -> Records:
+    """The records of one chunk (whole records; `first_line` is the physical line it starts on;
+    `record_ends`, when known: the offsets of the line feeds that end its records)."""
     if not data:
         return Records(pa.table({n: pa.array([], pa.string()) for n in names}), np.zeros(0, np.int64))
     table = _parse_fast(data, names, delim)
-    layout = _layout(data, table.num_rows, first_line) if table is not None else None
+    layout = _layout(data, table.num_rows, first_line, record_ends) if table is not None else None
     if layout is None:
         return _parse_slow(path, data, names, delim, first_line, whole_file)
     lines, blank = layout

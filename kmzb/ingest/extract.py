@@ -43,7 +43,7 @@ from kmzb.ingest.contract import (
 from kmzb.ingest.csvparse import SplitSuspect, header, parse
 from kmzb.ingest.history import same_time_rows
 from kmzb.ingest.rules import Checked, GeoLookup, check
-from kmzb.ingest.source import CHUNK_BYTES, ExtractText, NotUtf8
+from kmzb.ingest.source import CHUNK_BYTES, ExtractText, NotUtf8, read_ahead
 
 __all__ = [
     "COLUMNS", "NAME_RE", "OPTIONAL", "REQUIRED", "R_CONFLICT", "R_CREATED", "R_EMPTY", "R_FIELDS", "R_MODIFIED",
@@ -117,8 +117,9 @@ def _read(path: Path, kind: str, lookup: GeoLookup, cp1250: bool, chunk_bytes: i
     checked: list[Checked] = []
     field_rejects: list[dict] = []
     rows = 0
-    for chunk in text.chunks():
-        recs = parse(path, chunk.data, chunk.first_line, names, delim, whole_file=chunk_bytes == WHOLE_FILE)
+    for chunk in read_ahead(text.chunks()):
+        recs = parse(path, chunk.data, chunk.first_line, names, delim, whole_file=chunk_bytes == WHOLE_FILE,
+                     record_ends=chunk.record_ends)
         checked.append(check(recs.table, recs.lines, delim, lookup))
         field_rejects += recs.bad
         rows += recs.table.num_rows + len(recs.bad)
@@ -137,8 +138,14 @@ def _read(path: Path, kind: str, lookup: GeoLookup, cp1250: bool, chunk_bytes: i
     return Extract(
         path=path, kind=kind, encoding=text.encoding, delimiter=delim, rows=rows, table=good, rejects=rejects,
         warnings=warnings, mismatches=int(good.column("mismatch").to_numpy().sum()), duplicates=duplicates,
-        superseded=len(oid) - len(np.unique(oid)),
+        superseded=_repeated(oid),
     )
+
+
+def _repeated(values: np.ndarray) -> int:
+    """How many values repeat an earlier one (by sorting: np.unique is several times slower)."""
+    s = np.sort(values)
+    return int((s[1:] == s[:-1]).sum()) if len(s) else 0
 
 
 def _field_warnings(checked: list[Checked]) -> list[str]:

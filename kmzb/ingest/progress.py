@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import resource
 import time
 from pathlib import Path
 from typing import Callable, Protocol
@@ -74,14 +75,19 @@ class Bar:
 
 
 class Steps:
-    """Wall-clock seconds of each named step of an ingest (in the run report, for the benchmark)."""
+    """Wall-clock seconds of each named step of an ingest, the CPU seconds of the process (every thread)
+    meanwhile, and its peak memory (MB) when each ended (in the run report, for the benchmark)."""
 
     def __init__(self):
         self.seconds: dict[str, float] = {}
-        self._t = time.perf_counter()
+        self.cpu: dict[str, float] = {}
+        self.peak_mb: dict[str, int] = {}
+        self._t, self._cpu = time.perf_counter(), time.process_time()
 
     def lap(self, name: str) -> None:
         """The step `name` ended now (it began when the previous one ended)."""
-        now = time.perf_counter()
+        now, cpu = time.perf_counter(), time.process_time()
         self.seconds[name] = round(self.seconds.get(name, 0.0) + now - self._t, 3)
-        self._t = now
+        self.cpu[name] = round(self.cpu.get(name, 0.0) + cpu - self._cpu, 3)
+        self.peak_mb[name] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+        self._t, self._cpu = now, cpu

@@ -44,6 +44,8 @@ class FileResult:
     error: str | None = None
     seconds: float = 0.0
     steps: dict[str, float] = field(default_factory=dict)  # seconds of each step (read, then the write's)
+    cpu: dict[str, float] = field(default_factory=dict)  # CPU seconds of each step (all threads)
+    peak_mb: dict[str, int] = field(default_factory=dict)  # the process's peak memory when each step ended
 
 
 @dataclass
@@ -56,6 +58,8 @@ class RunResult:
     report_path: Path
     rejects_path: Path | None
     steps: dict[str, float] = field(default_factory=dict)  # seconds outside the files: copy, publish
+    cpu: dict[str, float] = field(default_factory=dict)
+    peak_mb: dict[str, int] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -71,6 +75,8 @@ class RunResult:
             "report": str(self.report_path),
             "rejects": str(self.rejects_path) if self.rejects_path else None,
             "steps": self.steps,
+            "cpu": self.cpu,
+            "peak_mb": self.peak_mb,
         }
 
 
@@ -130,7 +136,7 @@ def ingest_file(con, path: Path, geo, *, force: bool, run_id: str, version: str,
     except ExtractError as e:
         res = FileResult(file=str(path), error=e.problem, kind="full" if "full_" in path.name else "delta")
     res.seconds = round(time.perf_counter() - t0, 3)
-    res.steps = steps.seconds
+    res.steps, res.cpu, res.peak_mb = steps.seconds, steps.cpu, steps.peak_mb
     progress.finish(res)
     return res, rejects
 
@@ -201,7 +207,7 @@ def run_ingest(settings: Settings, files: list[str | Path], *, force: bool = Fal
     rejects_path = _write_rejects(run_dir / "rejects.csv", reject_frames)
     result = RunResult(run_id=run_id, files=results, reports=int(reports), version=version,
                        published=published, report_path=run_dir / "report.json", rejects_path=rejects_path,
-                       steps=steps.seconds)
+                       steps=steps.seconds, cpu=steps.cpu, peak_mb=steps.peak_mb)
     atomic_write(result.report_path, json.dumps(result.to_json(), ensure_ascii=False, indent=2, default=str))
     return result
 

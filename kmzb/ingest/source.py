@@ -9,10 +9,12 @@ so no record is split between chunks; each knows the physical line it starts on 
 from __future__ import annotations
 
 import gzip
+import queue
+import threading
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, Iterator
+from typing import BinaryIO, Iterator, TypeVar
 
 import numpy as np
 import pyarrow as pa
@@ -33,6 +35,7 @@ class Chunk:
     data: bytes  # UTF-8, whole records
     first_line: int  # physical line of its first byte
     done: int  # bytes of the file (compressed, if gzipped) read so far
+    record_ends: np.ndarray | None = None  # offsets of the line feeds that end its records (None: not known)
 
 
 def _open(path: Path) -> tuple[BinaryIO, BinaryIO]:
@@ -68,15 +71,14 @@ def _blocks(path: Path, size: int) -> Iterator[tuple[bytes, int]]:
             yield block, raw.tell()
 
 
-def _record_cut(buf: bytes) -> int:
-    """Length of the longest prefix of `buf` made of whole records: up to a line feed outside quotes."""
+def record_ends(buf: bytes) -> np.ndarray:
+    """Offsets of the line feeds outside double quotes in `buf` (which starts at a record's start):
+    those that end a record (doubled quotes keep the parity)."""
     arr = np.frombuffer(buf, dtype=np.uint8)
     nl = np.flatnonzero(arr == 10)
     if not len(nl):
-        return 0
-    quotes = np.flatnonzero(arr == 34)
-    outside = nl[np.searchsorted(quotes, nl) % 2 == 0]
-    return int(outside[-1]) + 1 if len(outside) else 0
+        return nl
+    return nl[np.searchsorted(np.flatnonzero(arr == 34), nl) % 2 == 0]
 
 
 def _is_utf8(data: bytes) -> bool:
@@ -139,11 +141,12 @@ class ExtractText:
         self._pending = b""
         for block, done in self._blocks:
             buf += block
-            cut = _record_cut(buf)
-            if cut:
+            ends = record_ends(buf)
+            if len(ends):
+                cut = int(ends[-1]) + 1
                 data = self._decode(buf[:cut])
                 buf = buf[cut:]
-                yield Chunk(data, line, done)
+                yield Chunk(data, line, done, None if self.cp1250 else ends)  # (cp1250: offsets change)
                 line += data.count(b"\n")
         if buf:
             yield Chunk(self._decode(buf), line, done)
@@ -152,3 +155,51 @@ class ExtractText:
         """Read (and decode) the rest of the file, so that unreadable or undecodable data is reported."""
         for _ in self.chunks():
             pass
+
+
+T = TypeVar("T")
+_END = object()
+
+
+def read_ahead(items: Iterator[T]) -> Iterator[T]:
+    """The items of `items`, the next one produced in a background thread while the caller works on
+    this one (un-gzipping and decoding release the GIL: the reading then runs on a second core).
+    An exception in `items` is raised here, at its place in the sequence."""
+    ready: queue.Queue = queue.Queue(maxsize=1)
+    stop = threading.Event()
+
+    def put(entry) -> bool:
+        while not stop.is_set():
+            try:
+                ready.put(entry, timeout=0.05)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        try:
+            for item in items:
+                if not put((item, None)):
+                    return
+            put((_END, None))
+        except BaseException as e:  # noqa: BLE001 - handed to the consumer
+            put((_END, e))
+        finally:
+            close = getattr(items, "close", None)
+            if close:
+                close()
+
+    worker = threading.Thread(target=produce, name="extract-read-ahead", daemon=True)
+    worker.start()
+    try:
+        while True:
+            item, error = ready.get()
+            if item is _END:
+                if error is not None:
+                    raise error
+                return
+            yield item
+    finally:
+        stop.set()
+        worker.join()
