@@ -452,12 +452,24 @@ def register(app, gateway_of, audience_of) -> None:
     def _update_views(search, last_scope):
         gw = gateway_of()
         aud = audience_of()
+        out = view_outputs(gw, search, aud)
+        viewport, scope = viewport_for(gw, search, last_scope)
+        return out[:VIEWPORT_AT] + (viewport, scope) + out[VIEWPORT_AT:]
+
+
+VIEWPORT_AT = 17  # the views callback's outputs: viewport and map scope come after the five charts
+
+
+def view_outputs(gw, search: str | None, aud: str = "public") -> tuple:
+    """Every output of the views callback but the viewport: a pure function of the data version, the URL
+    and the audience, memoized as a whole like the figures (a view seen before costs its lookup)."""
+    def build():
         o = overview(gw, search, aud)
         c = charts(gw, search, aud)
-        viewport, scope = viewport_for(gw, search, last_scope)
         k = o["kpis"]
         return (o["geojson_url"], o["hideout"], o["legend"], o["breadcrumb"], k["reports"], k["rate"], k["pending"],
                 k["change"], k["speed"], o["period"], o["freshness"], o["rows"],
-                c["timeline"], c["categories"], c["ranked"], c["speed"], c["heatmap"], viewport, scope,
+                c["timeline"], c["categories"], c["ranked"], c["speed"], c["heatmap"],
                 o["summary"], o["row_rules"]) + alternatives.values(
                     gw, search, aud, alternatives.ViewHelpers(view_filters, interval_for, _dates, MIN_RESOLVED_RANK))
+    return gw.cached("view:outputs", (search or "", aud), build)

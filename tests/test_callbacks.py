@@ -212,3 +212,35 @@ def test_region_picker_searches_on_the_server(app_ctx):
     assert {"1261", "1206", "1261011"} <= values and "" in values
     assert all("krak" in o["label"].casefold() for o in found[1:])
     assert len(region_options(regions, "en", search="a")) == 61  # capped
+
+
+def test_a_view_seen_before_is_served_from_the_cache_without_a_query(app_ctx, monkeypatch):
+    """The views callback's outputs are memoized as a whole (per data version, URL and audience): a second
+    request for the same URL runs no query and does not even build the components again (the data
+    functions alone are memoized too, but KPIs, tables and chips would be rebuilt), and gives the same
+    outputs; the other audience is computed on its own."""
+    import dataclasses
+
+    from app import create_app
+    from kmzb.query import queries
+
+    app, gw, _ = app_ctx
+    settings = dataclasses.replace(app.server.extensions["kmzb_settings"], cache_kind="memory")
+    server = create_app(settings).server
+    fresh = server.extensions["kmzb_gateway"]
+    calls = []
+    for name in ("gmina_cells", "timeseries", "week_heatmap", "verification_speed", "district_extras"):
+        real = getattr(queries, name)
+        monkeypatch.setattr(queries, name, lambda *a, _real=real, _n=name, **kw: calls.append(_n) or _real(*a, **kw))
+    fresh.cube = lambda wait=False: None  # the cells from SQL, so the spy sees them
+    real_overview = views.overview
+    monkeypatch.setattr(views, "overview", lambda *a, **kw: calls.append("overview") or real_overview(*a, **kw))
+    search = "?level=powiat&preset=30d&category=nieprawidlowe-parkowanie"
+    with server.test_request_context():  # the fresh app's cache
+        first = views.view_outputs(fresh.scoped({}), search, "public")
+        assert calls, "the first request must query"
+        calls.clear()
+        again = views.view_outputs(fresh.scoped({}), search, "public")
+        assert calls == [] and repr(again) == repr(first)
+        views.view_outputs(fresh.scoped({}), search, "police")
+        assert calls, "the police view is not the public one"

@@ -82,7 +82,7 @@ def compress(server: Flask) -> Compress:
         COMPRESS_ALGORITHM=["br", "gzip"],
         COMPRESS_ALGORITHM_STREAMING=["br", "deflate"],
         COMPRESS_MIMETYPES=MIMETYPES,
-        COMPRESS_LEVEL=6, COMPRESS_BR_LEVEL=5, COMPRESS_MIN_SIZE=500,
+        COMPRESS_LEVEL=6, COMPRESS_BR_LEVEL=4, COMPRESS_MIN_SIZE=500,  # br 4: half the CPU of 5, 3 % larger
         COMPRESS_CACHE_BACKEND=lambda: bodies,
         COMPRESS_CACHE_KEY=_cache_key,
     )
