@@ -94,14 +94,16 @@ def timed_ingest(path: Path) -> dict:
     else:  # fallback: the largest child so far (only meaningful when it grew)
         after = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
         peak_kb = after if after > before else None
+    cpu = [float(v) for v in re.findall(r"(?:User|System) time \(seconds\): ([\d.]+)", proc.stderr)]
     summary = json.loads(proc.stdout)
     log = [ln for ln in proc.stderr.splitlines() if ln and not ln.startswith("\t")]
     per_file, run_steps = [], {}
     try:  # the run report holds each file's own time (read + validate + apply) by step, and the run's
         report = json.loads(Path(summary["report"]).read_text())
-        per_file = [{"file": Path(f["file"]).name, "seconds": f.get("seconds"), "steps": f.get("steps", {})}
-                    for f in report["files"]]
-        run_steps = report.get("steps", {})
+        per_file = [{"file": Path(f["file"]).name, "seconds": f.get("seconds"), "steps": f.get("steps", {}),
+                     "cpu": f.get("cpu", {}), "peak_mb": f.get("peak_mb", {})} for f in report["files"]]
+        run_steps = {"steps": report.get("steps", {}), "cpu": report.get("cpu", {}),
+                     "peak_mb": report.get("peak_mb", {})}
     except (OSError, KeyError, json.JSONDecodeError):
         pass
     f0 = summary["files"][0]
@@ -110,15 +112,17 @@ def timed_ingest(path: Path) -> dict:
             "rows": f0["rows"], "loaded": f0["loaded"], "rejected": f0["rejected"], "inserted": f0["inserted"],
             "updated": f0["updated"], "reports_in_store": summary["reports"], "version": summary["version"],
             "rows_per_second": round(f0["rows"] / wall) if wall else None,
+            "cpu_seconds": round(sum(cpu), 2) if len(cpu) == 2 else None,  # user + system, every thread
             "file_seconds": per_file, "run_steps": run_steps, "log": log[:6]}
 
 
-def _steps_line(run: dict) -> str:
-    """The run's steps and its file's, in the order they ran: 'geo 0.4, copy 0.0, read 7.1, ...'."""
-    steps = {k: v for k, v in run["run_steps"].items() if k != "files"}
+def _steps_line(run: dict, kind: str = "steps") -> str:
+    """The run's steps and its file's, in the order they ran: 'geo 0.4, copy 0.0, read 7.1, ...'
+    (kind: "steps" wall seconds, "cpu" CPU seconds of every thread)."""
+    steps = {k: v for k, v in run["run_steps"].get(kind, {}).items() if k != "files"}
     ordered = [(k, v) for k, v in steps.items() if k in ("geo", "copy")]
     for f in run["file_seconds"]:
-        ordered += list(f["steps"].items())
+        ordered += list(f.get(kind, {}).items())
     ordered += [(k, v) for k, v in steps.items() if k not in ("geo", "copy")]
     return ", ".join(f"{k} {v:.2f}" for k, v in ordered)
 
@@ -144,8 +148,10 @@ def main(argv=None) -> int:
     full = timed_ingest(FULL_FILE)
     snap_path, snap_bytes = snapshot_size()
     print(f"  full: {full['rows']:,} rows in {full['wall_seconds']:.1f} s = {full['rows_per_second']:,} rows/s, "
-          f"peak RSS {full['peak_rss_mb']} MB, snapshot {snap_bytes / 1e6:.1f} MB", flush=True)
-    print("  steps (s):", _steps_line(full), flush=True)
+          f"peak RSS {full['peak_rss_mb']} MB, CPU {full['cpu_seconds']} s, snapshot {snap_bytes / 1e6:.1f} MB",
+          flush=True)
+    print("  steps, wall s:", _steps_line(full), flush=True)
+    print("  steps, CPU s: ", _steps_line(full, "cpu"), flush=True)
 
     print("ingesting the delta on top ...", flush=True)
     delta = timed_ingest(DELTA_FILE)
@@ -153,7 +159,8 @@ def main(argv=None) -> int:
     print(f"  delta: {delta['rows']:,} rows ({delta['inserted']:,} new, {delta['updated']:,} updated) in "
           f"{delta['wall_seconds']:.2f} s, peak RSS {delta['peak_rss_mb']} MB, snapshot {snap_bytes2 / 1e6:.1f} MB",
           flush=True)
-    print("  steps (s):", _steps_line(delta), flush=True)
+    print("  steps, wall s:", _steps_line(delta), flush=True)
+    print("  steps, CPU s: ", _steps_line(delta, "cpu"), flush=True)
 
     result = {
         "generator": gen,
