@@ -38,6 +38,49 @@ def chrome(width=1366, height=900, download_dir: str | None = None) -> webdriver
     return drv
 
 
+_kept: dict[tuple, webdriver.Chrome] = {}
+
+
+def kept_chrome(width=1366, height=900, download_dir: str | None = None, *,
+                phone: tuple[int, int] | None = None) -> webdriver.Chrome:
+    """A Chromium of this window size (with `phone`, emulating that viewport on a phone) kept open
+    for the test process's next test of the same size, since a start and a quit cost seconds each.
+    Every test gets it as a fresh one: on a blank page, without the cookies, permissions, console
+    log, extra windows or download directory of the test before. `quit_kept()` ends them all."""
+    key = (width, height, phone)
+    d = _kept.get(key)
+    try:
+        handles = d.window_handles if d is not None else []
+    except Exception:  # quit by a test, or crashed: start another
+        handles = []
+    if not handles:
+        d = _kept[key] = chrome(width, height)
+        if phone:  # a desktop window cannot be 390 px wide: emulate the phone's viewport
+            d.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                              {"width": phone[0], "height": phone[1], "deviceScaleFactor": 1, "mobile": True})
+    else:
+        for h in handles[1:]:
+            d.switch_to.window(h)
+            d.close()
+        d.switch_to.window(handles[0])
+        d.get("about:blank")
+        d.execute_cdp_cmd("Network.clearBrowserCookies", {})
+        d.execute_cdp_cmd("Browser.resetPermissions", {})
+        d.get_log("browser")  # read, so emptied
+    d.execute_cdp_cmd("Page.setDownloadBehavior", {"behavior": "allow", "downloadPath": download_dir}
+                      if download_dir else {"behavior": "default"})
+    return d
+
+
+def quit_kept() -> None:
+    while _kept:
+        _, d = _kept.popitem()
+        try:
+            d.quit()
+        except Exception:
+            pass
+
+
 def wait(d, cond, timeout=30, msg=""):
     """Wait until cond(driver) is truthy; returns its value."""
     return WebDriverWait(d, timeout, poll_frequency=0.1).until(lambda drv: cond(drv), message=msg)

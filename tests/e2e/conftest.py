@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from kmzb.store import Store
-from tests.browser import Server
+from tests.browser import Server, quit_kept
 from tests.conftest import GEO_DIR, demo_on_shared
 
 
@@ -21,3 +21,10 @@ def server(tmp_path_factory, shared_store):
     srv.store = Store(settings.store_dir)
     yield srv
     srv.stop()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _quit_kept_browsers():
+    """The browsers tests.browser.kept_chrome keeps between tests end with the session."""
+    yield
+    quit_kept()

@@ -15,7 +15,7 @@ from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
-from tests.browser import callbacks_idle, chrome, wait
+from tests.browser import callbacks_idle, kept_chrome, wait
 
 pytestmark = pytest.mark.e2e
 
@@ -25,33 +25,26 @@ PHONE, DESKTOP = (390, 844), (1400, 900)
 
 
 def browser_at(size):
-    d = chrome(*DESKTOP)
-    if size == PHONE:  # a desktop window cannot be 390 px wide: emulate the phone's viewport
-        d.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
-                          {"width": size[0], "height": size[1], "deviceScaleFactor": 1, "mobile": True})
-    return d
+    """A desktop window; for the phone, emulating the phone's viewport in it (a desktop window
+    cannot be 390 px wide)."""
+    return kept_chrome(*DESKTOP, phone=size if size == PHONE else None)
 
 
 @pytest.fixture(params=[DESKTOP, PHONE], ids=["desktop", "phone"])
 def browser(request):
     d = browser_at(request.param)
     d.size = request.param
-    yield d
-    d.quit()
+    return d
 
 
 @pytest.fixture
 def phone():
-    d = browser_at(PHONE)
-    yield d
-    d.quit()
+    return browser_at(PHONE)
 
 
 @pytest.fixture
 def desktop():
-    d = browser_at(DESKTOP)
-    yield d
-    d.quit()
+    return browser_at(DESKTOP)
 
 
 def ready(d) -> None:

@@ -16,17 +16,16 @@ from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
-from tests.browser import callbacks_idle, chrome, wait
+from tests.browser import callbacks_idle, chrome, kept_chrome, wait
 
 pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture
 def browser(tmp_path):
-    d = chrome(1366, 900, download_dir=str(tmp_path))
+    d = kept_chrome(1366, 900, download_dir=str(tmp_path))
     d.download_dir = tmp_path
-    yield d
-    d.quit()
+    return d
 
 
 def number(text: str) -> int:

@@ -11,7 +11,7 @@ import pytest
 import requests
 from selenium.webdriver.common.by import By
 
-from tests.browser import chrome, wait
+from tests.browser import kept_chrome, wait
 from tests.e2e.test_dashboard import js_click, last90, ready
 
 pytestmark = pytest.mark.e2e
@@ -20,10 +20,9 @@ NBSP = "\u00a0"
 
 @pytest.fixture
 def browser(tmp_path):
-    d = chrome(1400, 900, download_dir=str(tmp_path))
+    d = kept_chrome(1400, 900, download_dir=str(tmp_path))
     d.download_dir = tmp_path
-    yield d
-    d.quit()
+    return d
 
 
 def cells(d, table: str, col: str) -> list[str]:

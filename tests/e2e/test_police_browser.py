@@ -10,7 +10,7 @@ from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 
-from tests.browser import chrome, wait
+from tests.browser import kept_chrome, wait
 from tests.conftest import POLICE_PASSWORD as PASSWORD
 
 pytestmark = pytest.mark.e2e
@@ -18,9 +18,7 @@ pytestmark = pytest.mark.e2e
 
 @pytest.fixture
 def browser():
-    d = chrome(1366, 900)
-    yield d
-    d.quit()
+    return kept_chrome(1366, 900)
 
 
 def present(d, css: str) -> list:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from selenium.webdriver.common.by import By
 
-from tests.browser import callbacks_idle, chrome, wait
+from tests.browser import callbacks_idle, kept_chrome, wait
 
 pytestmark = pytest.mark.e2e
 
@@ -16,9 +16,7 @@ KRAKOW = "1261011"
 
 @pytest.fixture
 def browser():
-    d = chrome(1400, 900)
-    yield d
-    d.quit()
+    return kept_chrome(1400, 900)
 
 
 def present(d, css: str) -> list:

@@ -12,7 +12,7 @@ from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
-from tests.browser import callbacks_idle, chrome, wait
+from tests.browser import callbacks_idle, kept_chrome, wait
 from tests.e2e.test_dashboard import ready, search_of, severe_logs
 
 pytestmark = pytest.mark.e2e
@@ -20,9 +20,7 @@ pytestmark = pytest.mark.e2e
 
 @pytest.fixture
 def browser():
-    d = chrome(1366, 900)
-    yield d
-    d.quit()
+    return kept_chrome(1366, 900)
 
 
 def clicked(d, el) -> bool:
