@@ -21,6 +21,7 @@ import os
 import random
 import sys
 import time
+from contextlib import contextmanager
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -122,6 +123,8 @@ def main(argv=None) -> int:
     ap.add_argument("--seed", type=int, default=13)
     ap.add_argument("--cache", action="store_true", help="cache on; every view twice, the second timed")
     ap.add_argument("--slowest", type=int, default=8)
+    ap.add_argument("--root", type=Path, default=None,
+                    help="serve another checkout's app.py (e.g. a git worktree of an older commit: 'before')")
     ap.add_argument("--clock", choices=("wall", "cpu"), default="wall",
                     help="the server's stage clock: wall time, or the request thread's CPU time (a busy machine)")
     args = ap.parse_args(argv)
@@ -129,7 +132,7 @@ def main(argv=None) -> int:
     os.environ["KMZB_SERVER_TIMING"] = args.clock
     from _common import view_callbacks
 
-    with running_server(cache=args.cache) as srv:
+    with (running_server(cache=args.cache) if args.root is None else other_server(args.root, args.cache)) as srv:
         s = requests.Session()
         meta = s.get(srv.url + "/api/v1/meta", timeout=60).json()
         lo, hi = date.fromisoformat(meta["date_from"]), date.fromisoformat(meta["date_to"])
@@ -166,6 +169,29 @@ def main(argv=None) -> int:
         print(f"  {r['ms']:7.1f} ms  {r['bytes'] / 1000:6.1f} kB  {r['search']}\n             {br}")
     print(f"-> {path}")
     return 0
+
+
+@contextmanager
+def other_server(root: Path, cache: bool):
+    """`python app.py` of another checkout on the 3M store (its own Python path: the checkout's code)."""
+    import subprocess
+    import tempfile
+
+    from _common import server_env
+
+    from tests.helpers import free_port, wait_until_up
+
+    port = free_port()
+    log = tempfile.NamedTemporaryFile(prefix="kmzb-views-", suffix=".log", delete=False)
+    proc = subprocess.Popen([sys.executable, "app.py", "--port", str(port)], cwd=root,
+                            env={**os.environ, **server_env(cache)}, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        wait_until_up(url + "/api/v1/meta", proc, log.name, up=lambda r: r.status_code == 200, timeout=180)
+        yield type("Srv", (), {"url": url})()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
 
 
 def _regions(base: str, s: requests.Session) -> dict[str, list[str]]:
