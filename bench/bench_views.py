@@ -123,6 +123,7 @@ def main(argv=None) -> int:
     ap.add_argument("--seed", type=int, default=13)
     ap.add_argument("--cache", action="store_true", help="cache on; every view twice, the second timed")
     ap.add_argument("--slowest", type=int, default=8)
+    ap.add_argument("--label", default="", help="suffix of the result file (bench/out/views[-cached][-LABEL].json)")
     ap.add_argument("--root", type=Path, default=None,
                     help="serve another checkout's app.py (e.g. a git worktree of an older commit: 'before')")
     ap.add_argument("--clock", choices=("wall", "cpu"), default="wall",
@@ -155,7 +156,7 @@ def main(argv=None) -> int:
     res["met"] = all(res["round_trip"][k] <= v for k, v in targets.items())
     res["slowest"] = sorted(rows, key=lambda r: -r["ms"])[:args.slowest]
     res["seed"], res["store"] = args.seed, str(meta.get("reports"))
-    path = write_result("views-cached" if args.cache else "views", res)
+    path = write_result(("views-cached" if args.cache else "views") + (f"-{args.label}" if args.label else ""), res)
     print(f"{len(rows)} random views, {kind}, seed {args.seed}, stages in {args.clock} time "
           f"(load average {os.getloadavg()[0]:.2f})")
     for key in ["round_trip"] + [k for k in res if k not in ("n", "round_trip", "targets", "met", "slowest",
