@@ -52,18 +52,16 @@ def header(path: Path, first: str, warnings: list[str]) -> tuple[list[str], str]
     return names, delim
 
 
-def _layout(data: bytes, n_records: int, first_line: int, record_ends: np.ndarray | None) -> \
+def _layout(data: bytes, n_records: int, first_line: int, record_ends: source.RecordEnds | None) -> \
         tuple[np.ndarray, np.ndarray] | None:
     """(physical line where each record starts, whether the record's line is blank), or None when the
     record count disagrees with the parser. A line feed ends a record only outside double quotes
-    (`record_ends`: their offsets, when the reader found them already)."""
+    (`record_ends`: those line feeds, when the reader found them already)."""
     buf = np.frombuffer(data, dtype=np.uint8)
-    nl = np.flatnonzero(buf == 10)
-    lf = source.record_ends(data) if record_ends is None else record_ends
-    ends = np.searchsorted(nl, lf)  # indexes into nl
-    starts = np.concatenate([[first_line], first_line + ends + 1])
-    first_byte = np.concatenate([[0], lf + 1])
-    last_byte = np.append(lf, len(buf))
+    ends = source.record_ends(data) if record_ends is None else record_ends
+    starts = np.concatenate([[first_line], first_line + ends.lines + 1])
+    first_byte = np.concatenate([[0], ends.offsets + 1])
+    last_byte = np.append(ends.offsets, len(buf))
     if first_byte[-1] == len(buf):  # the data ends with a record-ending line feed
         starts, first_byte, last_byte = starts[:-1], first_byte[:-1], last_byte[:-1]
     if len(starts) != n_records:
@@ -131,7 +129,7 @@ def _parse_slow(path: Path, data: bytes, names: list[str], delim: str, first_lin
 
 
 def parse(path: Path, data: bytes, first_line: int, names: list[str], delim: str, *,
-          whole_file: bool, record_ends: np.ndarray | None = None) -> Records:
+          whole_file: bool, record_ends: source.RecordEnds | None = None) -> Records:
     """The records of one chunk (whole records; `first_line` is the physical line it starts on;
     `record_ends`, when known: the offsets of the line feeds that end its records)."""
     if not data:

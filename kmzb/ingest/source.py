@@ -35,7 +35,16 @@ class Chunk:
     data: bytes  # UTF-8, whole records
     first_line: int  # physical line of its first byte
     done: int  # bytes of the file (compressed, if gzipped) read so far
-    record_ends: np.ndarray | None = None  # offsets of the line feeds that end its records (None: not known)
+    record_ends: RecordEnds | None = None  # the line feeds that end its records (None: not known)
+
+
+@dataclass
+class RecordEnds:
+    """The line feeds outside double quotes in a text starting at a record's start: those that end a
+    record (doubled quotes keep the parity)."""
+
+    offsets: np.ndarray  # byte offset of each
+    lines: np.ndarray  # how many line feeds precede each (the physical line it ends, from 0)
 
 
 def _open(path: Path) -> tuple[BinaryIO, BinaryIO]:
@@ -71,14 +80,12 @@ def _blocks(path: Path, size: int) -> Iterator[tuple[bytes, int]]:
             yield block, raw.tell()
 
 
-def record_ends(buf: bytes) -> np.ndarray:
-    """Offsets of the line feeds outside double quotes in `buf` (which starts at a record's start):
-    those that end a record (doubled quotes keep the parity)."""
+def record_ends(buf: bytes) -> RecordEnds:
+    """The record-ending line feeds of `buf` (which starts at a record's start)."""
     arr = np.frombuffer(buf, dtype=np.uint8)
     nl = np.flatnonzero(arr == 10)
-    if not len(nl):
-        return nl
-    return nl[np.searchsorted(np.flatnonzero(arr == 34), nl) % 2 == 0]
+    lines = np.flatnonzero(np.searchsorted(np.flatnonzero(arr == 34), nl) % 2 == 0) if len(nl) else nl
+    return RecordEnds(nl[lines], lines)
 
 
 def _is_utf8(data: bytes) -> bool:
@@ -142,12 +149,12 @@ class ExtractText:
         for block, done in self._blocks:
             buf += block
             ends = record_ends(buf)
-            if len(ends):
-                cut = int(ends[-1]) + 1
+            if len(ends.offsets):
+                cut = int(ends.offsets[-1]) + 1
                 data = self._decode(buf[:cut])
                 buf = buf[cut:]
                 yield Chunk(data, line, done, None if self.cp1250 else ends)  # (cp1250: offsets change)
-                line += data.count(b"\n")
+                line += int(ends.lines[-1]) + 1  # the line feeds in data (its last byte is one)
         if buf:
             yield Chunk(self._decode(buf), line, done)
 
