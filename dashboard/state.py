@@ -162,6 +162,8 @@ def preset_range(preset: str, data_end: date | None, data_start: date | None,
         return data_start, data_end
     f = date.fromisoformat(date_from) if date_from else data_start
     t = date.fromisoformat(date_to) if date_to else data_end
+    if f and t and f > t:  # one end given, beyond the data's other end: that day alone (nothing to show)
+        f, t = (t, t) if date_to else (f, f)
     return f, t
 
 

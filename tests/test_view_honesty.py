@@ -56,6 +56,15 @@ def test_quarter_preset_is_the_last_complete_quarter():
     assert from_query("?preset=quarter").preset == "quarter"
 
 
+def test_one_date_beyond_the_data_gives_that_day_not_an_error():
+    """?to= before the data starts (or ?from= after it ends): the other end would come from the data and
+    lie on the wrong side; the view is that one day (nothing in it), never a reversed range."""
+    lo, hi = date(2026, 3, 30), date(2026, 11, 24)
+    assert preset_range("custom", hi, lo, "", "2000-01-01") == (date(2000, 1, 1), date(2000, 1, 1))
+    assert preset_range("custom", hi, lo, "2030-05-01", "") == (date(2030, 5, 1), date(2030, 5, 1))
+    assert preset_range("custom", hi, lo, "2026-05-01", "") == (date(2026, 5, 1), hi)
+
+
 # ---------------------------------------------------------------- partial periods
 
 def weeks() -> pd.DataFrame:
