@@ -68,7 +68,8 @@ METRICS = ("reports", "per10k", "rate")
 # ----------------------------------------------------------------------------- the server
 
 class Gunicorn:
-    def __init__(self, data_dir: Path, workers: int, cache_dir: Path, log_path: Path, geo_dir: str):
+    def __init__(self, data_dir: Path, workers: int, cache_dir: Path, log_path: Path, geo_dir: str,
+                 root: Path = ROOT):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         shutil.rmtree(cache_dir, ignore_errors=True)
@@ -82,7 +83,7 @@ class Gunicorn:
         self.log_path = log_path
         self.log = open(log_path, "w")
         self.proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "app:server"],
-                                     cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT,
+                                     cwd=root, env=env, stdout=self.log, stderr=subprocess.STDOUT,
                                      start_new_session=True)
         try:
             r = wait_until_up(self.url + "/api/v1/meta", self.proc, log_path, timeout=120, request_timeout=60)
@@ -496,6 +497,8 @@ def main(argv=None) -> int:
     ap.add_argument("--ramp", type=float, default=10.0,
                     help="seconds over which the users arrive (default 10; part of the measured time)")
     ap.add_argument("--seed", type=int, default=2016)
+    ap.add_argument("--root", type=Path, default=ROOT,
+                    help="serve another checkout (e.g. a git worktree of an older commit: 'before')")
     ap.add_argument("--out", type=Path, default=OUT / "load.json")
     args = ap.parse_args(argv)
     if args.users < 1 or args.duration <= 0 or args.workers < 1:
@@ -526,7 +529,7 @@ def main(argv=None) -> int:
     busy_before = cpu_busy(2.0)
     if busy_before > 0.2:
         print(f"warning: the CPUs are {busy_before:.0%} busy with other work before the start", file=sys.stderr)
-    srv = Gunicorn(data_dir, args.workers, OUT / "cache-load", OUT / "load-gunicorn.log", geo_dir)
+    srv = Gunicorn(data_dir, args.workers, OUT / "cache-load", OUT / "load-gunicorn.log", geo_dir, args.root.resolve())
     try:
         print(f"gunicorn on {srv.url}: {args.workers} workers x 4 threads; data version "
               f"{srv.meta['data_version']}, {srv.meta['reports']:,} reports; {args.users} users for "
