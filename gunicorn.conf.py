@@ -44,3 +44,13 @@ proc_name = "kmzb-dashboard"
 # instance of the same user (tests and benchmarks start several): not used here, so off.
 # (older gunicorn versions ignore this name)
 control_socket_disable = True
+
+
+def post_worker_init(worker):
+    """Start counting the served snapshot's cube (kmzb.query.cube: every filter change reads it) in the
+    background as the worker starts, instead of on its first request; a worker answers from SQL until
+    it is ready. Without data yet the first request after an ingest starts it."""
+    try:
+        worker.wsgi.extensions["kmzb_gateway"].cube()
+    except Exception as e:  # noqa: BLE001 - no data yet, or a store being replaced: later
+        worker.log.info("cube not started at worker start: %s", e)

@@ -105,3 +105,27 @@ def test_the_cube_is_counted_in_the_background_once_per_version(setup, tmp_path_
     built = gw.cube()
     assert built is not None and gw.cube() is built  # kept, not counted again
     assert gw._static.cube_building is None
+
+
+def test_a_gunicorn_worker_starts_counting_the_cube_as_it_starts(tmp_path_factory, shared_store):
+    """gunicorn.conf.py's post_worker_init starts the cube's background count, so the worker's first
+    filter changes do not all wait for SQL groupings; without data it only logs."""
+    import runpy
+    import time
+    import types
+
+    from app import create_app
+    from kmzb.config import PROJECT_ROOT, get_settings
+
+    conf = runpy.run_path(str(PROJECT_ROOT / "gunicorn.conf.py"))
+    server = create_app(demo_on_shared(tmp_path_factory, shared_store, "cube4")).server
+    logged = []
+    conf["post_worker_init"](types.SimpleNamespace(wsgi=server, log=types.SimpleNamespace(info=logged.append)))
+    gw = server.extensions["kmzb_gateway"]
+    deadline = time.monotonic() + 60
+    while gw._static.cube is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert gw._static.cube is not None and not logged
+    empty = create_app(get_settings(data_dir=tmp_path_factory.mktemp("nodata"), geo_dir=gw.settings.geo_dir)).server
+    conf["post_worker_init"](types.SimpleNamespace(wsgi=empty, log=types.SimpleNamespace(info=lambda *a: logged.append(a))))
+    assert logged  # no store: said, not raised
