@@ -13,6 +13,8 @@ from kmzb.i18n import category_label, fmt_date, translator
 
 from .views import records, view_filters
 
+MAX_QUARTERS = 4  # the table shows at most a year of quarters; the CSV link gives every one of the dates
+
 FIELDS = ["teryt", "name", "quarter", "category", "reports", "small", "reports_per_10k", "confirmed",
           "unconfirmed", "pending", "parts_withheld", "confirmation_rate", "ci_low", "ci_high"]
 
@@ -26,11 +28,17 @@ def sensitive_view(gw, search: str | None) -> dict:
     f = view_filters(gw, s)
     region = (s.teryt or "")[:4] or None
     df = gw.sensitive(region, (), f.date_from, f.date_to)
+    quarters = sorted(set(df["quarter"]))
+    if len(quarters) > MAX_QUARTERS:  # all of Poland over years: tens of thousands of rows (MBs) per change
+        df = df[df["quarter"].isin(quarters[-MAX_QUARTERS:])]
     rows = records(df[FIELDS].assign(category_label=[category_label(c, lang) for c in df["category"]]))
     q = [("teryt", region or ""), ("from", f.date_from.isoformat() if f.date_from else ""),
          ("to", f.date_to.isoformat() if f.date_to else ""), ("format", "csv")]
     href = "/api/v1/sensitive?" + urlencode([(k, v) for k, v in q if v])
-    if rows:
+    if rows and len(quarters) > MAX_QUARTERS:
+        note = _("{n} rows: the last {k} complete quarters of the chosen dates; the CSV holds all {m}").format(
+            n=len(rows), k=MAX_QUARTERS, m=len(quarters))
+    elif rows:
         note = _("{n} rows: complete quarters overlapping the chosen dates").format(n=len(rows))
     else:
         newest = gw.meta().get("date_to")

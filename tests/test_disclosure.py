@@ -406,3 +406,23 @@ def test_table_csv_download_follows_the_audience(env):
     log_in(police)
     assert total(public) == public.get("/api/v1/meta").get_json()["reports"] < everything
     assert total(police) == everything
+
+
+def test_dashboard_sensitive_table_shows_at_most_a_year_of_quarters(env):
+    """All of Poland over years would be tens of thousands of rows on every URL change: the dashboard's
+    table keeps the newest MAX_QUARTERS complete quarters of the dates (each row exactly the API's) and
+    says that the CSV holds them all."""
+    from callbacks import sensitive
+
+    app, _ = env
+    gw = app.server.extensions["kmzb_gateway"]
+    with app.server.test_request_context(), pytest.MonkeyPatch.context() as mp:
+        mp.setattr(sensitive, "MAX_QUARTERS", 1)
+        v = sensitive.sensitive_view(gw, "?preset=all&lang=en")
+        api = app.server.test_client().get("/api/v1/sensitive").get_json()["rows"]
+        quarters = sorted({r["quarter"] for r in api})
+        assert len(quarters) >= 2
+        assert {r["quarter"] for r in v["rows"]} == {quarters[-1]}
+        assert [(r["teryt"], r["category"], r["reports"]) for r in v["rows"]] == \
+            [(r["teryt"], r["category"], r["reports"]) for r in api if r["quarter"] == quarters[-1]]
+        assert f"the CSV holds all {len(quarters)}" in v["note"]
