@@ -41,7 +41,8 @@ TIER_MARKS = ("unit", "integration", "e2e")
 # these go first and the short ones fill the gaps at the end instead of a long one running alone
 COSTLY = ("test_faults", "test_a11y", "test_dashboard", "test_disclosure", "test_locale_browser", "test_fuzz",
           "test_view_controls", "test_ingest", "test_geo", "test_login_race", "test_language_switch",
-          "test_region_search", "test_changelog", "test_profile_browser", "test_police_browser", "test_profile")
+          "test_region_search", "test_changelog", "test_profile_browser", "test_police_browser", "test_limits",
+          "test_profile")
 
 
 def _cost_rank(item) -> int:

@@ -13,8 +13,7 @@ from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
-from tests.browser import Server, chrome, wait
-from tests.conftest import GEO_DIR, demo_on_shared
+from tests.browser import kept_chrome, wait
 from tests.e2e.test_a11y import PHONE, axe, browser_at
 from tests.e2e.test_a11y import ready as a11y_ready
 from tests.e2e.test_dashboard import (
@@ -31,19 +30,9 @@ VIEW = "/?level=gmina&teryt=1261&preset=all&compare=year"
 NOT_RELOADED = "return window.__kmzbMarker === 1"
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory, shared_store):
-    data = demo_on_shared(tmp_path_factory, shared_store, "e2e-language").data_dir
-    srv = Server({"KMZB_DATA_DIR": str(data), "KMZB_GEO_DIR": str(GEO_DIR), "KMZB_TILES_URL": ""})
-    yield srv
-    srv.stop()
-
-
 @pytest.fixture
 def browser():
-    d = chrome(1366, 900)
-    yield d
-    d.quit()
+    return kept_chrome(1366, 900)
 
 
 def text(d, css: str) -> str:
@@ -166,17 +155,14 @@ def test_phone_switch_in_place_stays_accessible(server):
     """At 390 px: the switch re-renders in place, the new page passes axe (WCAG 2.1 AA: no serious or
     critical violation) and its new district table is unpinned for the phone like the first one."""
     d = browser_at(PHONE)
-    try:
-        d.get(server.url + VIEW)
-        a11y_ready(d)
-        wait(d, lambda x: pinned(x) == [], msg="pinned columns on a phone")
-        d.execute_script("window.__kmzbMarker = 1")
-        js_click(d, d.find_element(By.ID, "lang-link"))
-        wait(d, lambda x: "National Map" in text(x, "h1"), msg="no English page")
-        a11y_ready(d)
-        assert d.execute_script(NOT_RELOADED), "the page was reloaded"
-        assert d.execute_script("return document.documentElement.lang") == "en"
-        wait(d, lambda x: pinned(x) == [], msg="the new grid kept its pinned columns on a phone")
-        assert axe(d) == []
-    finally:
-        d.quit()
+    d.get(server.url + VIEW)
+    a11y_ready(d)
+    wait(d, lambda x: pinned(x) == [], msg="pinned columns on a phone")
+    d.execute_script("window.__kmzbMarker = 1")
+    js_click(d, d.find_element(By.ID, "lang-link"))
+    wait(d, lambda x: "National Map" in text(x, "h1"), msg="no English page")
+    a11y_ready(d)
+    assert d.execute_script(NOT_RELOADED), "the page was reloaded"
+    assert d.execute_script("return document.documentElement.lang") == "en"
+    wait(d, lambda x: pinned(x) == [], msg="the new grid kept its pinned columns on a phone")
+    assert axe(d) == []
