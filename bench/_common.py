@@ -148,42 +148,14 @@ def view_callbacks(deps: list[dict]) -> dict:
     return cbs
 
 
-class WatchedCursor:
-    """A DuckDB cursor whose every execute and fetch is timed and reported to `executed` /
-    `fetched` (subclasses say what to do with the times)."""
-
-    def __init__(self, cur):
-        self._cur = cur
-
-    def executed(self, sql, params, seconds: float) -> None:
-        pass
-
-    def fetched(self, seconds: float) -> None:
-        pass
-
-    def execute(self, sql, params=None):
-        t = time.perf_counter()
-        self._cur.execute(sql, params) if params is not None else self._cur.execute(sql)
-        self.executed(sql, params, time.perf_counter() - t)
-        return self
-
-    def _fetch(self, name):
-        t = time.perf_counter()
-        v = getattr(self._cur, name)()
-        self.fetched(time.perf_counter() - t)
-        return v
-
-    def df(self):
-        return self._fetch("df")
-
-    def fetchone(self):
-        return self._fetch("fetchone")
-
-    def fetchall(self):
-        return self._fetch("fetchall")
-
-    def fetchnumpy(self):
-        return self._fetch("fetchnumpy")
+def parse_server_timing(header: str) -> dict[str, float]:
+    """{stage: ms} of a Server-Timing header (KMZB_SERVER_TIMING, kmzb.timing)."""
+    out = {}
+    for part in header.split(","):
+        name, _, ms = part.strip().partition(";dur=")
+        if name and ms:
+            out[name] = float(ms)
+    return out
 
 
 def wait_page_ready(drv, fields: str, timeout: float = 60) -> dict | None:

@@ -42,7 +42,6 @@ import requests  # noqa: E402
 from _common import (  # noqa: E402
     OUT,
     ROOT,
-    WatchedCursor,
     check,
     pct,
     proc_mem,
@@ -54,6 +53,8 @@ from _common import (  # noqa: E402
     wait_page_ready,
     write_result,
 )
+
+from kmzb.timing import WatchedCursor  # noqa: E402
 
 TARGETS = {"uncached_p50_ms": 80.0, "uncached_p95_ms": 150.0, "cached_p50_ms": 20.0, "cached_p95_ms": 20.0,
            "hideout_kb": 50.0, "first_load_s": 2.5}

@@ -53,7 +53,7 @@ STORE3M = OUT / "store3m"
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from _common import view_callbacks  # noqa: E402
+from _common import parse_server_timing, view_callbacks  # noqa: E402
 
 from tests.helpers import free_port, wait_until_up  # noqa: E402
 
@@ -245,7 +245,7 @@ class User(threading.Thread):
                 return None
         ok = 200 <= r.status_code < 300
         self.rec.add(kind, took, r.status_code, len(body), ok, body[:300].decode("utf-8", "replace"))
-        timing = server_timing(r.headers.get("Server-Timing", ""))
+        timing = parse_server_timing(r.headers.get("Server-Timing", ""))
         if "total" in timing:
             with self.rec.lock:
                 self.rec.cpu[kind].append(timing.pop("total"))
@@ -419,15 +419,6 @@ class User(threading.Thread):
 
 
 # ----------------------------------------------------------------------------- report
-
-def server_timing(header: str) -> dict[str, float]:
-    out = {}
-    for part in header.split(","):
-        name, _, ms = part.strip().partition(";dur=")
-        if name and ms:
-            out[name] = float(ms)
-    return out
-
 
 def cpu_table(rec: Recorder, wall: float) -> tuple[list[dict], float]:
     """Per request kind: the server's CPU ms (mean, p95), the CPU seconds it used per second of the test

@@ -30,7 +30,13 @@ import requests
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from _common import pct, require_store, running_server, write_result  # noqa: E402
+from _common import (  # noqa: E402
+    parse_server_timing,
+    pct,
+    require_store,
+    running_server,
+    write_result,
+)
 
 TARGETS = {"uncached": {"p95_ms": 150.0, "max_ms": 400.0}, "cached": {"p95_ms": 20.0}}
 PRESETS = ("7d", "30d", "90d", "quarter", "ytd", "last_year", "all")
@@ -69,15 +75,6 @@ def random_views(n: int, seed: int, lo: date, hi: date, regions: dict[str, list[
     return out
 
 
-def parse_timing(header: str) -> dict[str, float]:
-    out = {}
-    for part in header.split(","):
-        name, _, rest = part.strip().partition(";dur=")
-        if name and rest:
-            out[name] = float(rest)
-    return out
-
-
 def post_view(session: requests.Session, base: str, cb: dict, search: str) -> tuple[float, dict, int]:
     payload = {"output": cb["output"], "outputs": _outputs(cb),
                "inputs": [{"id": "url", "property": "search", "value": search}],
@@ -89,7 +86,7 @@ def post_view(session: requests.Session, base: str, cb: dict, search: str) -> tu
     took = (time.perf_counter() - t) * 1000
     if r.status_code != 200:
         raise SystemExit(f"views callback for {search!r}: HTTP {r.status_code}: {r.text[:400]}")
-    return took, parse_timing(r.headers.get("Server-Timing", "")), len(r.content)
+    return took, parse_server_timing(r.headers.get("Server-Timing", "")), len(r.content)
 
 
 def _outputs(cb) -> list[dict]:

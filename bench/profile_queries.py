@@ -20,7 +20,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import OUT, WatchedCursor, require_store, server_env, write_result  # noqa: E402
+from _common import OUT, require_store, server_env, write_result  # noqa: E402
+
+from kmzb.timing import WatchedCursor  # noqa: E402
 
 
 def best(fn, repeat):

@@ -72,20 +72,30 @@ def stage(name: str):
         rec.leave()
 
 
-class _TimedCursor:
-    """A DuckDB cursor whose execute and fetch calls are charged to the `sql` stage."""
+class WatchedCursor:
+    """A DuckDB cursor whose every execute and fetch is timed and reported to `executed` / `fetched`
+    (subclasses say what to do with the seconds; the benchmarks use it too); anything else passes through."""
 
     def __init__(self, cur):
         self._cur = cur
 
-    def execute(self, *a, **kw):
-        with stage("sql"):
-            self._cur.execute(*a, **kw)
+    def executed(self, sql, params, seconds: float) -> None:
+        pass
+
+    def fetched(self, seconds: float) -> None:
+        pass
+
+    def execute(self, sql, params=None):
+        t = time.perf_counter()
+        self._cur.execute(sql, params) if params is not None else self._cur.execute(sql)
+        self.executed(sql, params, time.perf_counter() - t)
         return self
 
     def _fetch(self, name):
-        with stage("sql"):
-            return getattr(self._cur, name)()
+        t = time.perf_counter()
+        v = getattr(self._cur, name)()
+        self.fetched(time.perf_counter() - t)
+        return v
 
     def fetchone(self):
         return self._fetch("fetchone")
@@ -109,6 +119,19 @@ class _TimedCursor:
         return getattr(self._cur, name)
 
 
+class _StagedCursor(WatchedCursor):
+    """Its executes and fetches charged to the `sql` stage (in the recorder's own clock)."""
+
+    def execute(self, sql, params=None):
+        with stage("sql"):
+            self._cur.execute(sql, params) if params is not None else self._cur.execute(sql)
+        return self
+
+    def _fetch(self, name):
+        with stage("sql"):
+            return getattr(self._cur, name)()
+
+
 def cursor(cur):
     """The cursor, timed when a recorder is active."""
-    return _TimedCursor(cur) if _current.get() is not None else cur
+    return _StagedCursor(cur) if _current.get() is not None else cur
