@@ -76,7 +76,7 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
     init_auth(server, settings)  # session cookie, secret key, LoginManager, audience()
     server.register_blueprint(create_login_blueprint())  # /login, /logout
     server.register_blueprint(create_profile_blueprint())  # /profile/<teryt>[.pdf|.xlsx]
-    harden(server, settings, gateway.meta)
+    harden(server, settings, gateway.meta, gateway.cube_ready)
 
     @server.get("/vendor/bootstrap.min.css")
     def bootstrap_css():

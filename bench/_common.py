@@ -148,6 +148,23 @@ def view_callbacks(deps: list[dict]) -> dict:
     return cbs
 
 
+def wait_warm(base: str, timeout: float = 120) -> float:
+    """Wait until the server's workers have counted their cube (/healthz says "ready" several times
+    in a row: each answer comes from one worker), as a server that has been up a while; the seconds waited."""
+    import requests
+
+    t0 = time.time()
+    streak = 0
+    while streak < 6 and time.time() - t0 < timeout:
+        try:
+            ready = requests.get(base + "/healthz", timeout=10).json().get("cube") in ("ready", "n/a", None)
+        except (requests.RequestException, ValueError):
+            ready = False
+        streak = streak + 1 if ready else 0
+        time.sleep(0.1)
+    return round(time.time() - t0, 1)
+
+
 def parse_server_timing(header: str) -> dict[str, float]:
     """{stage: ms} of a Server-Timing header (KMZB_SERVER_TIMING, kmzb.timing)."""
     out = {}

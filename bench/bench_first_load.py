@@ -27,7 +27,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import OUT, ROOT, require_store, server_env, write_result  # noqa: E402
+from _common import OUT, ROOT, require_store, server_env, wait_warm, write_result  # noqa: E402
 
 CHARTS = ("chart-timeline", "chart-categories", "chart-ranked", "chart-speed", "chart-heatmap")
 
@@ -153,6 +153,7 @@ def main(argv=None) -> int:
                                  date.fromisoformat(meta["date_to"]), _regions(base, requests.Session()))
             urls = [base + "/" + v for v in views[1:]]
             url = base + "/" + views[0]
+        wait_warm(base)
         one_load(url)  # warms the server (imports, geometry; with the cache on, fills it for the same view)
         runs = []
         for i in range(args.runs):

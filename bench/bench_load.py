@@ -53,7 +53,7 @@ STORE3M = OUT / "store3m"
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from _common import parse_server_timing, view_callbacks  # noqa: E402
+from _common import parse_server_timing, view_callbacks, wait_warm  # noqa: E402
 
 from tests.helpers import free_port, wait_until_up  # noqa: E402
 
@@ -521,6 +521,7 @@ def main(argv=None) -> int:
     if busy_before > 0.2:
         print(f"warning: the CPUs are {busy_before:.0%} busy with other work before the start", file=sys.stderr)
     srv = Gunicorn(data_dir, args.workers, OUT / "cache-load", OUT / "load-gunicorn.log", geo_dir, args.root.resolve())
+    wait_warm(srv.url)  # the workers' cubes counted, as on a server that has been up a while
     try:
         print(f"gunicorn on {srv.url}: {args.workers} workers x 4 threads; data version "
               f"{srv.meta['data_version']}, {srv.meta['reports']:,} reports; {args.users} users for "

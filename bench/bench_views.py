@@ -35,6 +35,7 @@ from _common import (  # noqa: E402
     pct,
     require_store,
     running_server,
+    wait_warm,
     write_result,
 )
 
@@ -137,6 +138,7 @@ def main(argv=None) -> int:
         regions = _regions(srv.url, s)
         cb = view_callbacks(s.get(srv.url + "/_dash-dependencies", timeout=60).json())["views"]
         views = random_views(args.views, args.seed, lo, hi, regions)
+        wait_warm(srv.url)
         for search in random_views(3, args.seed + 1000, lo, hi, regions):  # warm: imports, geometry, catalogues
             post_view(s, srv.url, cb, search)
         rows = []

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from kmzb.ingest.run import run_ingest
 
 from .conftest import row, write_extract
@@ -32,6 +34,11 @@ def test_healthz_reports_version_and_age(settings, tmp_path):
     body = c.get("/healthz").get_json()
     assert body["status"] == "ok" and body["data_version"] and 0 <= body["data_age_seconds"] < 120
     assert body["reports"] == 1
+    assert body["cube"] in ("counting", "ready")  # this worker's in-memory counts: started by the first ask
+    deadline = time.monotonic() + 60
+    while c.get("/healthz").get_json()["cube"] != "ready" and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert c.get("/healthz").get_json()["cube"] == "ready"
 
 
 def test_api_rate_limit_answers_429_with_a_message(settings, tmp_path, monkeypatch):

@@ -75,11 +75,12 @@ def bound_callbacks(server: Flask) -> None:
         return _json_error(problem, 400) if problem else None
 
 
-def harden(server: Flask, settings: Settings, data_meta) -> Limiter:
+def harden(server: Flask, settings: Settings, data_meta, cube_ready=lambda: None) -> Limiter:
     """Headers on every response, bounded callback bodies, a rate limit on /api/v1 and the
     dashboard's callbacks, and /healthz.
 
-    `data_meta()` returns the served snapshot's meta (queries.meta) or raises when there is none.
+    `data_meta()` returns the served snapshot's meta (queries.meta) or raises when there is none;
+    `cube_ready()` says whether this process has counted the served snapshot's cube (kmzb.query.cube).
     """
     Talisman(
         server,
@@ -125,7 +126,9 @@ def harden(server: Flask, settings: Settings, data_meta) -> Limiter:
             age = round((datetime.now(timezone.utc) - published).total_seconds())
         return jsonify({"status": "ok", "data_version": meta.get("data_version"),
                         "published_at": meta.get("published_at"), "data_age_seconds": age,
-                        "reports": meta.get("reports"), "date_to": meta.get("date_to")})
+                        "reports": meta.get("reports"), "date_to": meta.get("date_to"),
+                        # this worker's in-memory counts of the snapshot: until ready, views come from SQL
+                        "cube": {True: "ready", False: "counting"}.get(cube_ready(), "n/a")})
 
     limiter.exempt(healthz)
     return limiter

@@ -186,6 +186,10 @@ class DataGateway:
                 threading.Thread(target=self._build_cube, args=(version,), name="kmzb-cube", daemon=True).start()
         return None
 
+    def cube_ready(self) -> bool:
+        """Whether the served version's cube is counted (starts counting it when not)."""
+        return self.cube() is not None
+
     def _build_cube(self, version: str) -> None:
         from kmzb.query import cube as cube_mod
 
