@@ -28,12 +28,11 @@ EPOCH = np.datetime64("1970-01-01", "D")
 
 @dataclass(frozen=True)
 class Cube:
-    day: np.ndarray  # int32 days since 1970-01-01, sorted
-    gmina: np.ndarray  # int32 index into `gminas`
-    cat: np.ndarray  # int8 index into `categories`
-    status: np.ndarray  # int8 index into `statuses`
+    day: np.ndarray  # days since 1970-01-01 (uint16 while they fit), sorted
+    gcs: np.ndarray  # int32 (gmina x category x status) cell of each row: the gmina grouping's key
+    co: np.ndarray  # int16 (category x outcome) of each row: the day grouping's key without the day
     source: np.ndarray  # int8 index into `sources`
-    n: np.ndarray  # int32 reports
+    n: np.ndarray  # reports (uint16 while they fit)
     gminas: np.ndarray  # int64 TERYT codes (as numbers), sorted
     categories: tuple[str, ...]
     statuses: tuple[str, ...]
@@ -42,8 +41,11 @@ class Cube:
 
     @property
     def nbytes(self) -> int:
-        return sum(a.nbytes for a in (self.day, self.gmina, self.cat, self.status, self.source, self.n,
-                                      self.gminas))
+        return sum(a.nbytes for a in (self.day, self.gcs, self.co, self.source, self.n, self.gminas))
+
+    @property
+    def shape(self) -> tuple[int, int, int]:
+        return len(self.gminas), len(self.categories), len(self.statuses)
 
 
 def build(cur, enum_values: tuple, outcome_of_status: np.ndarray) -> Cube:
@@ -64,9 +66,16 @@ def build(cur, enum_values: tuple, outcome_of_status: np.ndarray) -> Cube:
             parts[k].append(np.asarray(r[k]))
     col = {k: np.concatenate(v) if v else np.zeros(0, dtype=np.int32) for k, v in parts.items()}
     gminas, gidx = np.unique(col["g"].astype(np.int64), return_inverse=True)
-    return Cube(col["day"].astype(np.int32), gidx.astype(np.int32), col["cat"].astype(np.int8),
-                col["st"].astype(np.int8), col["src"].astype(np.int8), col["n"].astype(np.int32), gminas,
-                tuple(cats), tuple(sts), sources, np.asarray(outcome_of_status, dtype=np.int8))
+    outcome_of_status = np.asarray(outcome_of_status, dtype=np.int8)
+    cat, st = col["cat"].astype(np.int64), col["st"].astype(np.int64)
+    gcs = ((gidx.astype(np.int64) * len(cats) + cat) * len(sts) + st).astype(np.int32)
+    co = (cat * len(cells_mod.OUTCOMES) + outcome_of_status[st]).astype(np.int16)
+    return Cube(_small(col["day"]), gcs, co, col["src"].astype(np.int8), _small(col["n"]), gminas, tuple(cats),
+                tuple(sts), sources, outcome_of_status)
+
+
+def _small(a: np.ndarray) -> np.ndarray:
+    return a.astype(np.uint16) if len(a) == 0 or (a.min() >= 0 and a.max() < 65535) else a.astype(np.int32)
 
 
 def _day(d) -> int:
@@ -77,44 +86,49 @@ def _lut(values: tuple[str, ...], chosen: tuple[str, ...]) -> np.ndarray:
     return np.array([v in chosen for v in values], dtype=bool)
 
 
-def _rows(cube: Cube, f: Filters) -> tuple[slice, np.ndarray | None]:
-    """The day slice of the filter's range and, within it, the mask of the other filters (None: all)."""
+def _day_slice(cube: Cube, f: Filters) -> slice:
     lo = 0 if f.date_from is None else int(np.searchsorted(cube.day, _day(f.date_from), "left"))
     hi = len(cube.day) if f.date_to is None else int(np.searchsorted(cube.day, _day(f.date_to), "right"))
-    sl = slice(lo, max(lo, hi))
-    mask = None
+    return slice(lo, max(lo, hi))
 
-    def both(m):
-        return m if mask is None else mask & m
-    if f.categories:
-        mask = both(_lut(cube.categories, f.categories)[cube.cat[sl]])
-    if f.statuses:
-        mask = both(_lut(cube.statuses, f.statuses)[cube.status[sl]])
-    if f.outcomes:
-        ok = np.array([cells_mod.OUTCOMES[o] in f.outcomes for o in cube.outcome_of_status], dtype=bool)
-        mask = both(ok[cube.status[sl]])
-    if f.sources:
-        mask = both(_lut(cube.sources, f.sources)[cube.source[sl]])
+
+def _gmina_range(cube: Cube, teryt: str) -> tuple[int, int]:
+    """The gmina indexes [first, last) of a voivodeship, powiat or gmina code (a prefix of sorted codes)."""
+    scale = 10 ** (7 - len(teryt))
+    return (int(np.searchsorted(cube.gminas, int(teryt) * scale, "left")),
+            int(np.searchsorted(cube.gminas, (int(teryt) + 1) * scale, "left")))
+
+
+def _cell_ok(cube: Cube, f: Filters) -> np.ndarray | None:
+    """Which (gmina, category, status) cells the filter keeps (flat, as `gcs`), None: all. The gmina
+    grouping applies it to its output: no pass over the rows."""
+    if not (f.categories or f.statuses or f.outcomes or f.teryt):
+        return None
+    ng, nc, ns = cube.shape
+    g = np.ones(ng, dtype=bool)
     if f.teryt:
-        scale = 10 ** (7 - len(f.teryt))
-        first = int(np.searchsorted(cube.gminas, int(f.teryt) * scale, "left"))
-        last = int(np.searchsorted(cube.gminas, (int(f.teryt) + 1) * scale, "left"))
-        g = cube.gmina[sl]
-        mask = both((g >= first) & (g < last))
-    return sl, mask
-
-
-def _pick(a: np.ndarray, sl: slice, mask: np.ndarray | None) -> np.ndarray:
-    return a[sl] if mask is None else a[sl][mask]
+        first, last = _gmina_range(cube, f.teryt)
+        g[:] = False
+        g[first:last] = True
+    c = _lut(cube.categories, f.categories) if f.categories else np.ones(nc, dtype=bool)
+    st = _lut(cube.statuses, f.statuses) if f.statuses else np.ones(ns, dtype=bool)
+    if f.outcomes:
+        st &= np.array([cells_mod.OUTCOMES[o] in f.outcomes for o in cube.outcome_of_status], dtype=bool)
+    return (g[:, None, None] & c[None, :, None] & st[None, None, :]).ravel()
 
 
 def gmina_cells(cube: Cube, f: Filters) -> Cells:
     """queries.gmina_cells from the cube: the filtered reports by (gmina, category, status)."""
-    sl, mask = _rows(cube, f)
-    n_cat, n_st = len(cube.categories), len(cube.statuses)
-    packed = (_pick(cube.gmina, sl, mask).astype(np.int64) * n_cat + _pick(cube.cat, sl, mask)) * n_st \
-        + _pick(cube.status, sl, mask)
-    counts = np.bincount(packed, weights=_pick(cube.n, sl, mask), minlength=len(cube.gminas) * n_cat * n_st)
+    sl = _day_slice(cube, f)
+    gcs, n = cube.gcs[sl], cube.n[sl]
+    if f.sources:  # the one filter that is not a dimension of the output: on the rows
+        keep = _lut(cube.sources, f.sources)[cube.source[sl]]
+        gcs, n = gcs[keep], n[keep]
+    ng, n_cat, n_st = cube.shape
+    counts = np.bincount(gcs, weights=n, minlength=ng * n_cat * n_st)
+    ok = _cell_ok(cube, f)
+    if ok is not None:
+        counts[~ok] = 0
     at = np.flatnonzero(counts)
     status = at % n_st
     cat = (at // n_st) % n_cat
@@ -125,17 +139,37 @@ def gmina_cells(cube: Cube, f: Filters) -> Cells:
 
 def day_cells(cube: Cube, f: Filters) -> Cells:
     """queries.day_cells from the cube: the filtered reports by (day of creation, category, outcome)."""
-    sl, mask = _rows(cube, f)
-    days = _pick(cube.day, sl, mask)
+    sl = _day_slice(cube, f)
+    days, co, n = cube.day[sl], cube.co[sl], cube.n[sl]
+    ng, n_cat, n_st = cube.shape
+    if f.statuses or f.teryt or f.sources:  # not dimensions of the output: on the rows
+        keep = np.ones(len(days), dtype=bool)
+        if f.statuses or f.teryt:
+            gcs = cube.gcs[sl]
+            if f.statuses:
+                keep &= _lut(cube.statuses, f.statuses)[gcs % n_st]
+            if f.teryt:
+                first, last = _gmina_range(cube, f.teryt)
+                g = gcs // (n_cat * n_st)
+                keep &= (g >= first) & (g < last)
+        if f.sources:
+            keep &= _lut(cube.sources, f.sources)[cube.source[sl]]
+        days, co, n = days[keep], co[keep], n[keep]
     if len(days) == 0:
         empty = np.zeros(0, dtype=np.int64)
         return Cells(empty, empty, empty, empty, np.zeros(0), cube.categories, cube.statuses)
-    first = int(days[0])  # sorted
-    n_cat, n_out = len(cube.categories), len(cells_mod.OUTCOMES)
-    outcome = cube.outcome_of_status[_pick(cube.status, sl, mask)]
-    packed = ((days - first).astype(np.int64) * n_cat + _pick(cube.cat, sl, mask)) * n_out + outcome
-    counts = np.bincount(packed, weights=_pick(cube.n, sl, mask),
-                         minlength=(int(days[-1]) - first + 1) * n_cat * n_out)
+    first_day = int(days[0])  # sorted
+    n_out = len(cells_mod.OUTCOMES)
+    width = n_cat * n_out
+    counts = np.bincount((days.astype(np.int32) - first_day) * width + co, weights=n,
+                         minlength=(int(days[-1]) - first_day + 1) * width)
+    if f.categories or f.outcomes:  # dimensions of the output: applied to it
+        c = _lut(cube.categories, f.categories) if f.categories else np.ones(n_cat, dtype=bool)
+        o = np.array([not f.outcomes or x in f.outcomes for x in cells_mod.OUTCOMES], dtype=bool)
+        ok = (c[:, None] & o[None, :]).ravel()
+        counts = counts.reshape(-1, width)
+        counts[:, ~ok] = 0
+        counts = counts.ravel()
     at = np.flatnonzero(counts)
-    return Cells(at // (n_cat * n_out) + first, ((at // n_out) % n_cat).astype(np.int64), (at % n_out).astype(np.int64),
+    return Cells(at // width + first_day, ((at // n_out) % n_cat).astype(np.int64), (at % n_out).astype(np.int64),
                  np.full(len(at), -1, dtype=np.int64), counts[at], cube.categories, cube.statuses)
