@@ -218,8 +218,15 @@ def test_second_ingest_refuses_while_the_first_completes(settings, tmp_path, big
     (v1, n1), = base_store(settings, tmp_path)
     first = start_ingest(settings, big_delta)
     wait_for_temp_snapshot(settings, first)  # it holds the lock from before begin() until publish
-    small = write_extract(tmp_path / "in" / "kmzb_20240511.csv", [row(9001, created="2024-05-11 08:00:00")])
-    second = cli(settings, "ingest", small)
+    # held still while the second one tries: the first ingest can now finish its 300,000 rows in less
+    # time than a second Python process takes to start (the test raced, and once found no one running)
+    os.kill(first.pid, signal.SIGSTOP)
+    try:
+        assert temp_snapshots(settings), "the first ingest finished before it could be held"
+        small = write_extract(tmp_path / "in" / "kmzb_20240511.csv", [row(9001, created="2024-05-11 08:00:00")])
+        second = cli(settings, "ingest", small)
+    finally:
+        os.kill(first.pid, signal.SIGCONT)
     assert second.returncode == 3
     assert "another ingest is running" in second.stderr and f"pid {first.pid}" in second.stderr
     no_traceback(second.stderr)
