@@ -47,10 +47,11 @@ control_socket_disable = True
 
 
 def post_worker_init(worker):
-    """Start counting the served snapshot's cube (kmzb.query.cube: every filter change reads it) in the
-    background as the worker starts, instead of on its first request; a worker answers from SQL until
-    it is ready. Without data yet the first request after an ingest starts it."""
+    """Before the worker takes requests: read the district tables, labels, map files and neighbours,
+    and start counting the served snapshot's cube (kmzb.query.cube: every filter change reads it) in the
+    background; a worker answers from SQL until it is ready (DataGateway.warm). Without data yet the
+    first request after an ingest starts it."""
     try:
-        worker.wsgi.extensions["kmzb_gateway"].cube()
+        worker.wsgi.extensions["kmzb_gateway"].warm()
     except Exception as e:  # noqa: BLE001 - no data yet, or a store being replaced: later
-        worker.log.info("cube not started at worker start: %s", e)
+        worker.log.info("not warmed at worker start: %s", e)

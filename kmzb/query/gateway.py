@@ -186,6 +186,21 @@ class DataGateway:
                 threading.Thread(target=self._build_cube, args=(version,), name="kmzb-cube", daemon=True).start()
         return None
 
+    def warm(self) -> None:
+        """Read now what a process reads once (the district tables, labels, map files and neighbours
+        of every level) and start counting the cube, so that no visitor's request pays for them (a
+        worker's first gmina view took ~150 ms more). Raises when there is no data to serve."""
+        from kmzb.teryt import LEVELS
+
+        self.map_manifest()
+        for level in LEVELS:
+            self.districts_table(level)
+            self.level_weights(level)
+        self.labels()
+        self.regions()
+        self.bounds("")
+        self.cube()
+
     def cube_ready(self) -> bool:
         """Whether the served version's cube is counted (starts counting it when not)."""
         return self.cube() is not None
