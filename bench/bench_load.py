@@ -385,6 +385,9 @@ class User(threading.Thread):
                 q.append(("format", "csv"))
         if kind == "districts":
             level = r.choice(LEVELS)
+            region = next((v for k, v in q if k == "teryt"), "")
+            if len(region) > {"voivodeship": 2, "powiat": 4, "gmina": 7}[level]:
+                level = "powiat" if len(region) == 4 else "gmina"  # a region finer than the level is refused (400)
             q.append(("level", level))
             if r.random() < 0.3 and any(k == "from" for k, _ in q):
                 q.append(("compare", r.choice(("previous", "year"))))
