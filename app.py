@@ -18,11 +18,13 @@ from flask_caching import Cache
 
 from kmzb.config import Settings, get_settings
 from kmzb.i18n import normalise_lang, t
-from kmzb.query.gateway import DataGateway
+from kmzb.query.gateway import DataGateway, code_version
 from web.api import create_api
 from web.compression import compress
+from web.context import audience
 from web.plotlyjs import init_plotlyjs
 from web.profile import create_profile_blueprint
+from web.respcache import init_response_cache
 from web.security import harden
 from web.timing import init_timing
 
@@ -48,6 +50,15 @@ def make_cache(settings: Settings) -> Cache:
     # data changes nightly) lets Redis and the file cache drop old versions' entries
     config["CACHE_DEFAULT_TIMEOUT"] = 24 * 3600
     return Cache(config=config)
+
+
+def cacheable_outputs(app: dash.Dash) -> set[str]:
+    """The callbacks whose answer is a pure function of the request and the served data: the views
+    (map, KPIs, charts, table) and the sensitive-categories table (web.respcache keeps their answers)."""
+    from dashboard import ids
+
+    wanted = (f"{ids.GEOJSON}.hideout", f"{ids.SENSITIVE_TABLE}.rowData")
+    return {k for k in app.callback_map if any(w in k for w in wanted)}
 
 
 def create_app(settings: Settings | None = None) -> dash.Dash:
@@ -98,6 +109,8 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
     app.layout = page_layout
     register_callbacks(app)
     init_plotlyjs(server)  # dcc.Graph gets plotly.js's cartesian bundle
+    init_response_cache(server, cache, lambda: gateway.version() + code_version(), lambda: audience() == "public",
+                        cacheable_outputs(app))  # after the limits (harden), before compress: sees its bytes
     localise_index(app)
     compress(server)  # last: its hooks see every response (brotli/gzip; versioned files cached a year)
     return app
