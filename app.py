@@ -142,10 +142,7 @@ def main(argv=None) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("kmzb").warning("development server (Werkzeug): for development only; serve with `make run` "
                                       "(gunicorn -c gunicorn.conf.py app:server)")
-    try:
-        app.server.extensions["kmzb_gateway"].warm()  # as gunicorn's workers do (gunicorn.conf.py)
-    except Exception as e:  # noqa: BLE001 - no data yet: served as "no data" until an ingest
-        logging.getLogger("kmzb").info("not warmed at start: %s", e)
+    app.server.extensions["kmzb_gateway"].warm_in_background()  # as gunicorn's workers do (gunicorn.conf.py)
     app.run(host=args.host, port=args.port, debug=args.debug)
 
 

@@ -47,11 +47,8 @@ control_socket_disable = True
 
 
 def post_worker_init(worker):
-    """Before the worker takes requests: read the district tables, labels, map files and neighbours,
-    and start counting the served snapshot's cube (kmzb.query.cube: every filter change reads it) in the
-    background; a worker answers from SQL until it is ready (DataGateway.warm). Without data yet the
-    first request after an ingest starts it."""
-    try:
-        worker.wsgi.extensions["kmzb_gateway"].warm()
-    except Exception as e:  # noqa: BLE001 - no data yet, or a store being replaced: later
-        worker.log.info("not warmed at worker start: %s", e)
+    """As the worker starts, in a thread of its own: read the district tables, labels, map files and
+    neighbours, and count the served snapshot's cube (kmzb.query.cube: every filter change reads it;
+    a worker answers from SQL until it is ready). Without data yet the first request after an ingest
+    starts the cube (DataGateway.warm_in_background)."""
+    worker.wsgi.extensions["kmzb_gateway"].warm_in_background()

@@ -201,6 +201,18 @@ class DataGateway:
         self.bounds("")
         self.cube()
 
+    def warm_in_background(self) -> threading.Thread:
+        """`warm` in a thread of its own: a server starts answering at once (tests start many), and a
+        request that comes first reads what it needs itself (loading the same table twice is harmless)."""
+        def run():
+            try:
+                self.warm()
+            except Exception as e:  # no data yet, or a store being replaced: the first request after
+                log.info("not warmed: %s", e)  # an ingest starts the cube
+        t = threading.Thread(target=run, name="kmzb-warm", daemon=True)
+        t.start()
+        return t
+
     def cube_ready(self) -> bool:
         """Whether the served version's cube is counted (starts counting it when not)."""
         return self.cube() is not None
