@@ -144,6 +144,14 @@ def test_changes_rows_significant_only_with_bh():
     assert sig[["teryt", "reports_before", "reports_after", "direction"]].values.tolist() == [["02", 20, 60, "rise"]]
 
 
+def binary_weights(neighbors: list[list[int]]):
+    """esda's input for the same Gi*: a libpysal W, binary, each district its own neighbour."""
+    from libpysal.weights import W
+
+    nb = {i: [i, *js] for i, js in enumerate(neighbors)}
+    return W(nb, {i: [1.0] * len(js) for i, js in nb.items()}, silence_warnings=True)
+
+
 def test_conditional_permutation_p_values_agree_with_esda():
     """The vectorised conditional randomisation gives esda's pseudo p-values up to Monte Carlo noise
     (esda.G_Local's own permutation loop, star, binary weights), on a clustered map and on noise."""
@@ -158,7 +166,7 @@ def test_conditional_permutation_p_values_agree_with_esda():
         ours = smallarea.conditional_p(y, nb)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            g = esda.G_Local(y, smallarea._binary_weights(nb), transform="B", star=None, permutations=999,
+            g = esda.G_Local(y, binary_weights(nb), transform="B", star=None, permutations=999,
                              seed=1, n_jobs=1)
         z, _ = smallarea.gi_star(y, nb)
         assert np.allclose(z, g.Zs)  # the analytical z written out equals esda's

@@ -15,7 +15,6 @@ or Redis), so it obeys the same limits; the rate limit and the body checks run b
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 
 from flask import Flask, Response, g, request
@@ -33,13 +32,10 @@ def init_response_cache(server: Flask, cache, version, is_public, outputs: set[s
     def cached_answer():
         if request.method != "POST" or request.path != CALLBACK_PATH or not is_public():
             return None
+        payload = request.get_json(silent=True)  # parsed once: web.security's body checks read it first
+        if not isinstance(payload, dict) or payload.get("output") not in outputs:
+            return None  # another callback, or a body Dash answers with its own error
         body = request.get_data(cache=True)
-        try:
-            output = json.loads(body).get("output")
-        except (ValueError, AttributeError):
-            return None  # Dash answers it with its own error
-        if output not in outputs:
-            return None
         try:
             key = "kmzb:resp:" + hashlib.sha1(b"|".join([
                 version().encode(), request.headers.get("Accept-Encoding", "").encode(), body])).hexdigest()

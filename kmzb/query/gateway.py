@@ -21,6 +21,7 @@ import pandas as pd
 from kmzb import timing
 from kmzb.config import PROJECT_ROOT, Settings
 from kmzb.geo.districts import districts as geo_districts
+from kmzb.query import cube as cube_mod
 from kmzb.query import queries
 from kmzb.query.filters import Filters
 from kmzb.query.queries import PUBLIC
@@ -218,8 +219,6 @@ class DataGateway:
         return self.cube() is not None
 
     def _build_cube(self, version: str) -> None:
-        from kmzb.query import cube as cube_mod
-
         try:
             cur, served = self.store.cursor()  # this thread's own cursor
             if served == version:
@@ -242,15 +241,11 @@ class DataGateway:
         return self._per_request(f"cells|{version}|{f.key()}", lambda: _staged("data.cells", self._gmina_cells)(f))
 
     def _gmina_cells(self, f: Filters):
-        from kmzb.query import cube as cube_mod
-
         c = self.cube()
         return cube_mod.gmina_cells(c, f) if c is not None else queries.gmina_cells(self.cursor()[0], f, self.enums())
 
     def day_cells(self, f: Filters):
         """The filtered reports grouped by (day, category, outcome): the time series' cells."""
-        from kmzb.query import cube as cube_mod
-
         c = self.cube()
         return cube_mod.day_cells(c, f) if c is not None else queries.day_cells(self.cursor()[0], f, self.enums())
 

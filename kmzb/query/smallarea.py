@@ -7,8 +7,8 @@
   esda would give negative weights).
 - A raw rate built on fewer than MIN_STABLE reports is `unstable` (the NCHS rule: relative
   standard error above 23 %).
-- Hot spots: Getis-Ord Gi* (``esda.G_Local``, star, binary weights with each district its own
-  neighbour) on the smoothed rate, queen contiguity (kmzb.geo.weights), PERMUTATIONS conditional
+- Hot spots: Getis-Ord Gi* (as ``esda.G_Local`` computes it, star, binary weights with each district
+  its own neighbour; written out in numpy, see gi_star, and tested against esda) on the smoothed rate, queen contiguity (kmzb.geo.weights), PERMUTATIONS conditional
   permutations with a fixed seed (the same data give the same classes), the pseudo p-values
   adjusted by Benjamini–Hochberg across the level's districts. Classes by adjusted p: hot/cold
   at 99 % (p <= 0.01), 95 % (<= 0.05), 90 % (<= 0.10), else not significant; islands (no
@@ -72,14 +72,6 @@ def fdr_bh(p) -> np.ndarray:
     if ok.any():
         out[ok] = false_discovery_control(p[ok], method="bh")
     return out
-
-
-def _binary_weights(neighbors: list[list[int]]):
-    """A fresh libpysal W (esda changes the W it is given): binary, each district its own neighbour."""
-    from libpysal.weights import W
-
-    nb = {i: [i, *js] for i, js in enumerate(neighbors)}
-    return W(nb, {i: [1.0] * len(js) for i, js in nb.items()}, silence_warnings=True)
 
 
 def gi_star(values, neighbors: list[list[int]], permutations: int = PERMUTATIONS,
