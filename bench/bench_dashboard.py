@@ -55,6 +55,7 @@ from _common import (  # noqa: E402
 )
 
 from kmzb.timing import WatchedCursor  # noqa: E402
+from tests.helpers import dash_outputs  # noqa: E402
 
 TARGETS = {"uncached_p50_ms": 80.0, "uncached_p95_ms": 150.0, "cached_p50_ms": 20.0, "cached_p95_ms": 20.0,
            "hideout_kb": 50.0, "first_load_s": 2.5}
@@ -122,12 +123,6 @@ class DashClient:
         self.groups = GROUP_ORDER
         self.cbs = view_callbacks(session.get(base + "/_dash-dependencies", timeout=60).json())
 
-    @staticmethod
-    def _outputs(cb) -> list[dict]:
-        s = cb["output"]
-        parts = s[2:-2].split("...") if s.startswith("..") else [s]
-        return [{"id": p.rsplit(".", 1)[0], "property": p.rsplit(".", 1)[1]} for p in parts]
-
     def payload(self, name: str, values: dict, changed: str) -> dict:
         cb = self.cbs[name]
 
@@ -141,7 +136,7 @@ class DashClient:
                 return []  # crumbs: no breadcrumb buttons at the all-of-Poland view
             return {"id": dep["id"], "property": dep["property"], "value": values.get(key)}
 
-        return {"output": cb["output"], "outputs": self._outputs(cb), "inputs": [item(d) for d in cb["inputs"]],
+        return {"output": cb["output"], "outputs": dash_outputs(cb["output"]), "inputs": [item(d) for d in cb["inputs"]],
                 "state": [item(d) for d in cb["state"]], "changedPropIds": [changed]}
 
     def post(self, payload: dict, session: requests.Session | None = None) -> tuple[float, int, dict | None, bytes]:

@@ -55,7 +55,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from _common import parse_server_timing, view_callbacks, wait_warm  # noqa: E402
 
-from tests.helpers import free_port, wait_until_up  # noqa: E402
+from tests.helpers import dash_outputs, free_port, wait_until_up  # noqa: E402
 
 TARGET_P95_MS = 500.0
 LEVELS = ("voivodeship", "powiat", "gmina")
@@ -136,14 +136,6 @@ def walk_layout(node, found: dict) -> None:
                 found[key] = props
             for v in props.values():
                 walk_layout(v, found)
-
-
-def outputs_of(cb) -> list[dict] | dict:
-    s = cb["output"]
-    if not s.startswith(".."):
-        i, p = s.rsplit(".", 1)
-        return {"id": i, "property": p}
-    return [{"id": p.rsplit(".", 1)[0], "property": p.rsplit(".", 1)[1]} for p in s[2:-2].split("...")]
 
 
 def stringify_id(cid) -> str:
@@ -271,7 +263,7 @@ class User(threading.Thread):
 
     def _payload(self, name: str, values: dict, changed: list[str], crumbs=(), clicked_crumb=None) -> dict:
         cb = self.app.cbs[name]
-        return {"output": cb["output"], "outputs": outputs_of(cb),
+        return {"output": cb["output"], "outputs": dash_outputs(cb["output"]),
                 "inputs": [self._item(d, values, list(crumbs), clicked_crumb) for d in cb["inputs"]],
                 "state": [self._item(d, values, list(crumbs), clicked_crumb) for d in cb["state"]],
                 "changedPropIds": changed}

@@ -39,6 +39,8 @@ from _common import (  # noqa: E402
     write_result,
 )
 
+from tests.helpers import ServerProcess, dash_outputs  # noqa: E402
+
 TARGETS = {"uncached": {"p95_ms": 150.0, "max_ms": 400.0}, "cached": {"p95_ms": 20.0}}
 PRESETS = ("7d", "30d", "90d", "quarter", "ytd", "last_year", "all")
 
@@ -77,7 +79,7 @@ def random_views(n: int, seed: int, lo: date, hi: date, regions: dict[str, list[
 
 
 def post_view(session: requests.Session, base: str, cb: dict, search: str) -> tuple[float, dict, int]:
-    payload = {"output": cb["output"], "outputs": _outputs(cb),
+    payload = {"output": cb["output"], "outputs": dash_outputs(cb["output"]),
                "inputs": [{"id": "url", "property": "search", "value": search}],
                "state": [{"id": "map-scope", "property": "data", "value": None}],
                "changedPropIds": ["url.search"]}
@@ -88,12 +90,6 @@ def post_view(session: requests.Session, base: str, cb: dict, search: str) -> tu
     if r.status_code != 200:
         raise SystemExit(f"views callback for {search!r}: HTTP {r.status_code}: {r.text[:400]}")
     return took, parse_server_timing(r.headers.get("Server-Timing", "")), len(r.content)
-
-
-def _outputs(cb) -> list[dict]:
-    s = cb["output"]
-    parts = s[2:-2].split("...") if s.startswith("..") else [s]
-    return [{"id": p.rsplit(".", 1)[0], "property": p.rsplit(".", 1)[1]} for p in parts]
 
 
 def grouped(timing: dict[str, float]) -> dict[str, float]:
@@ -173,25 +169,15 @@ def main(argv=None) -> int:
 
 @contextmanager
 def other_server(root: Path, cache: bool):
-    """`python app.py` of another checkout on the 3M store (its own Python path: the checkout's code)."""
-    import subprocess
-    import tempfile
-
+    """`python app.py` of another checkout (its own code) on the 3M store."""
     from _common import server_env
 
-    from tests.helpers import free_port, wait_until_up
-
-    port = free_port()
-    log = tempfile.NamedTemporaryFile(prefix="kmzb-views-", suffix=".log", delete=False)
-    proc = subprocess.Popen([sys.executable, "app.py", "--port", str(port)], cwd=root,
-                            env={**os.environ, **server_env(cache)}, stdout=log, stderr=subprocess.STDOUT)
+    srv = ServerProcess([sys.executable, "app.py", "--port", "{port}"], server_env(cache), cwd=root,
+                        up=lambda r: r.status_code == 200, timeout=180, name="views")
     try:
-        url = f"http://127.0.0.1:{port}"
-        wait_until_up(url + "/api/v1/meta", proc, log.name, up=lambda r: r.status_code == 200, timeout=180)
-        yield type("Srv", (), {"url": url})()
+        yield srv
     finally:
-        proc.terminate()
-        proc.wait(timeout=20)
+        srv.stop()
 
 
 def _regions(base: str, s: requests.Session) -> dict[str, list[str]]:

@@ -178,6 +178,16 @@ def shared_store(tmp_path_factory) -> Path:
     return get_settings(data_dir=data, geo_dir=GEO_DIR).store_dir
 
 
+def app_without_rate_limit(settings):
+    """The app with the per-client rate limit lifted: a module that sends hundreds of requests from
+    one client to test the answers, not the limit (tests/test_limits.py tests the limit)."""
+    from app import create_app
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("KMZB_API_RATE", "1000000 per minute")
+        return create_app(settings)
+
+
 def demo_on_shared(tmp_path_factory, shared_store: Path, name: str, *, police: bool = False):
     """Settings of a fresh data directory whose `store` is the shared demo store (a symlink): the
     reports are shared read-only, while the users, login attempts and caches are the module's own.

@@ -19,6 +19,18 @@ import requests
 T = TypeVar("T")
 
 
+def dash_outputs(output: str) -> list[dict] | dict:
+    """The `outputs` of a /_dash-update-component body, as dash-renderer sends them, from a callback's
+    `output` in /_dash-dependencies: "..a.x...b.y.." -> [{id: a, property: x}, ...], "a.x" -> {id, property}
+    (an allow_duplicate suffix "@..." is not part of the property)."""
+    def one(part: str) -> dict:
+        cid, prop = part.rsplit(".", 1)
+        return {"id": cid, "property": prop.split("@")[0]}
+    if not output.startswith(".."):
+        return one(output)
+    return [one(p) for p in output[2:-2].split("...")]
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -64,13 +76,13 @@ class ServerProcess:
 
     def __init__(self, args: list[str], env: dict, *, port: int | None = None, ready_path: str = "/api/v1/meta",
                  up: Callable[[requests.Response], bool] = lambda r: r.status_code in (200, 503),
-                 timeout: float = 60, name: str = "server"):
+                 timeout: float = 60, name: str = "server", cwd: Path | None = None):
         from kmzb.config import PROJECT_ROOT
 
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = tempfile.NamedTemporaryFile(prefix=f"kmzb-{name}-", suffix=".log", delete=False)
-        self.proc = subprocess.Popen([a.format(port=self.port) for a in args], cwd=PROJECT_ROOT,
+        self.proc = subprocess.Popen([a.format(port=self.port) for a in args], cwd=cwd or PROJECT_ROOT,
                                      env={**os.environ, **env}, stdout=self.log, stderr=subprocess.STDOUT)
         try:
             self.ready = wait_until_up(self.url + ready_path, self.proc, self.log.name, timeout=timeout, up=up)

@@ -23,8 +23,8 @@ import pytest
 from dashboard import ids
 from kmzb import reference
 
-from .conftest import DEMO_END, demo_on_shared
-from .helpers import log_in
+from .conftest import DEMO_END, app_without_rate_limit, demo_on_shared
+from .helpers import dash_outputs, log_in
 
 HIDDEN = tuple(c.code for c in reference.categories() if c.public_visibility == "hidden")
 PUBLIC_CATS = tuple(c.code for c in reference.categories() if c.public_visibility != "hidden")
@@ -34,20 +34,8 @@ WINDOWS = ((DEMO_END - timedelta(days=89), DEMO_END), (None, None))
 
 @pytest.fixture(scope="module")
 def env(tmp_path_factory, shared_store):
-    import os
-
     settings = demo_on_shared(tmp_path_factory, shared_store, "disclosure", police=True)
-    old = os.environ.get("KMZB_API_RATE")
-    os.environ["KMZB_API_RATE"] = "1000000 per minute"  # the attack is about numbers, not speed
-    try:
-        from app import create_app
-
-        app = create_app(settings)
-    finally:
-        if old is None:
-            os.environ.pop("KMZB_API_RATE", None)
-        else:
-            os.environ["KMZB_API_RATE"] = old
+    app = app_without_rate_limit(settings)  # the attack is about numbers, not speed
     gw = app.server.extensions["kmzb_gateway"]
     cur, _ = gw.store.cursor()
     return app, cur
@@ -113,8 +101,7 @@ class Adversary:
     def callback_table(self, search: str) -> dict[str, int | None]:
         """The dashboard's views callback over HTTP, as the browser posts it: teryt -> reports of the table."""
         deps = self._views_dep()
-        outputs = [{"id": o.rsplit(".", 1)[0], "property": o.rsplit(".", 1)[1]} for o in deps["output"][2:-2].split("...")]
-        body = {"output": deps["output"], "outputs": outputs,
+        body = {"output": deps["output"], "outputs": dash_outputs(deps["output"]),
                 "inputs": [{"id": ids.URL, "property": "search", "value": search}],
                 "state": [{"id": ids.MAP_SCOPE, "property": "data", "value": None}],
                 "changedPropIds": [f"{ids.URL}.search"]}

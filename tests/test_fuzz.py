@@ -44,9 +44,11 @@ from .conftest import (
     HEADER,
     KRAKOW,
     WROCLAW,
+    app_without_rate_limit,
     demo_on_shared,
     row,
 )
+from .helpers import dash_outputs
 
 CI = bool(os.environ.get("CI"))
 
@@ -239,14 +241,7 @@ END = DEMO_END
 
 @pytest.fixture(scope="module")
 def app_ctx(tmp_path_factory, shared_store):
-    settings = demo_on_shared(tmp_path_factory, shared_store, "fuzz")
-    from app import create_app
-
-    # these tests send hundreds of requests a minute from one client: they test the answers, not
-    # the per-client rate limit (tests/test_limits.py does)
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("KMZB_API_RATE", "1000000 per minute")
-        app = create_app(settings)
+    app = app_without_rate_limit(demo_on_shared(tmp_path_factory, shared_store, "fuzz"))
     with app.server.test_request_context():
         yield app, app.server.extensions["kmzb_gateway"], app.server.test_client()
 
@@ -417,14 +412,6 @@ def dash_callbacks(app_ctx):
     return [d for d in deps if not d.get("clientside_function")]
 
 
-def _outputs(cb) -> list[dict] | dict:
-    s = cb["output"]
-    if not s.startswith(".."):
-        i, p = s.rsplit(".", 1)
-        return {"id": i, "property": p}
-    return [{"id": p.rsplit(".", 1)[0], "property": p.rsplit(".", 1)[1]} for p in s[2:-2].split("...")]
-
-
 def _item(dep, value, pattern_values):
     if dep["id"].startswith("{"):
         pid = json.loads(dep["id"])
@@ -446,7 +433,7 @@ def test_dash_well_formed_posts_with_garbage_values(app_ctx, dash_callbacks, dat
     state = [_item(d, data.draw(value), pattern_values) for d in cb["state"]]
     changed = data.draw(st.lists(st.sampled_from([f"{d['id']}.{d['property']}" for d in cb["inputs"]]),
                                  max_size=2))
-    payload = {"output": cb["output"], "outputs": _outputs(cb), "inputs": inputs, "state": state,
+    payload = {"output": cb["output"], "outputs": dash_outputs(cb["output"]), "inputs": inputs, "state": state,
                "changedPropIds": changed}
     r = client.post("/_dash-update-component", json=payload)
     body = r.get_data(as_text=True)
@@ -472,7 +459,7 @@ def garbage_payloads(draw, cbs):
     if kind == 1:  # any JSON
         return json.dumps(draw(json_value)).encode()
     cb = draw(st.sampled_from(cbs))
-    payload = {"output": cb["output"], "outputs": _outputs(cb),
+    payload = {"output": cb["output"], "outputs": dash_outputs(cb["output"]),
                "inputs": [_item(d, None, ["road-safety"]) for d in cb["inputs"]],
                "state": [_item(d, None, ["road-safety"]) for d in cb["state"]], "changedPropIds": []}
     if kind == 2:  # fields left out
@@ -529,7 +516,7 @@ def test_server_keeps_serving_after_garbage_posts(tmp_path):
             assert "Traceback" not in r.text and r.status_code < 600
         views = next(d for d in deps if "map-geojson.hideout" in d["output"])
         ok = s.post(srv.url + "/_dash-update-component", json={
-            "output": views["output"], "outputs": _outputs(views),
+            "output": views["output"], "outputs": dash_outputs(views["output"]),
             "inputs": [{"id": "url", "property": "search", "value": "?level=powiat"}],
             "state": [{"id": "map-scope", "property": "data", "value": None}], "changedPropIds": ["url.search"]},
             timeout=60)

@@ -12,7 +12,7 @@ import pytest
 from dashboard import ids
 
 from .conftest import demo_on_shared
-from .helpers import log_in
+from .helpers import dash_outputs, log_in
 
 pytestmark = pytest.mark.integration
 
@@ -34,8 +34,7 @@ def language_callback(client) -> dict:
 def switch(client, search: str, trigger: str = ids.LANG_LINK) -> dict:
     cb = language_callback(client)
     body = {"output": cb["output"],
-            "outputs": [{"id": o.split(".")[0], "property": o.split(".")[1].split("@")[0]}
-                        for o in cb["output"].strip(".").split("...")],
+            "outputs": dash_outputs(cb["output"]),
             "inputs": [{"id": ids.LANG_LINK, "property": "n_clicks", "value": 1},
                        {"id": ids.LANG_WANTED, "property": "data", "value": {"lang": "x"}}],
             "state": [{"id": ids.URL, "property": "search", "value": search}],

@@ -24,7 +24,7 @@ from kmzb.query.filters import Filters
 from web import limits
 
 from .conftest import GDANSK, KRAKOW, row, write_extract
-from .helpers import free_port, wait_until_up
+from .helpers import dash_outputs, free_port, wait_until_up
 
 ROWS = [
     row(1, status="Potwierdzone", created="2022-01-10 10:00:00", modified="2022-01-11 10:00:00"),
@@ -51,8 +51,7 @@ def callback_body(c, output_part: str, values: dict) -> dict:
     deps = c.get("/_dash-dependencies").get_json()
     cb = next(d for d in deps if output_part in d["output"])
     out = cb["output"]
-    outputs = ([{"id": p.rsplit(".", 1)[0], "property": p.rsplit(".", 1)[1]} for p in out[2:-2].split("...")]
-               if out.startswith("..") else {"id": out.rsplit(".", 1)[0], "property": out.rsplit(".", 1)[1]})
+    outputs = dash_outputs(out)
 
     def item(d):
         if d["id"].startswith("{"):

@@ -6,7 +6,6 @@ hidden categories or the units' workload, bad input is a clear 404 / 400 page.""
 from __future__ import annotations
 
 import io
-import os
 import re
 from datetime import date
 
@@ -17,7 +16,7 @@ import pytest
 from kmzb.i18n import fmt_dec, fmt_int
 from kmzb.query import profile, sensitive
 
-from .conftest import POLICE_PASSWORD, demo_on_shared
+from .conftest import POLICE_PASSWORD, app_without_rate_limit, demo_on_shared
 
 pytestmark = pytest.mark.integration
 
@@ -30,17 +29,7 @@ LEVEL = {7: "gmina", 4: "powiat", 2: "voivodeship"}
 @pytest.fixture(scope="module")
 def app(tmp_path_factory, shared_store):
     settings = demo_on_shared(tmp_path_factory, shared_store, "profile", police=True)
-    old = os.environ.get("KMZB_API_RATE")
-    os.environ["KMZB_API_RATE"] = "1000000 per minute"
-    try:
-        from app import create_app
-
-        return create_app(settings)
-    finally:
-        if old is None:
-            os.environ.pop("KMZB_API_RATE", None)
-        else:
-            os.environ["KMZB_API_RATE"] = old
+    return app_without_rate_limit(settings)
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,7 @@ from flask import Flask, Response, request
 from web.respcache import CALLBACK_PATH, init_response_cache
 
 from .conftest import demo_on_shared
-from .helpers import log_in
+from .helpers import dash_outputs, log_in
 
 pytestmark = pytest.mark.integration
 
@@ -79,8 +79,7 @@ def test_the_dashboard_sends_a_seen_view_again_without_running_the_callback(tmp_
     client = app.server.test_client()
     deps = client.get("/_dash-dependencies").get_json()
     cb = next(d for d in deps if "map-geojson.hideout" in d["output"])
-    outputs = [{"id": p.rsplit(".", 1)[0], "property": p.rsplit(".", 1)[1]} for p in cb["output"][2:-2].split("...")]
-    body = {"output": cb["output"], "outputs": outputs,
+    body = {"output": cb["output"], "outputs": dash_outputs(cb["output"]),
             "inputs": [{"id": "url", "property": "search", "value": "?level=powiat&preset=30d"}],
             "state": [{"id": "map-scope", "property": "data", "value": None}], "changedPropIds": ["url.search"]}
     runs = []

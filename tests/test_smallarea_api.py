@@ -5,14 +5,13 @@ confirmed), the police see every category."""
 from __future__ import annotations
 
 import io
-import os
 
 import pandas as pd
 import pytest
 
 from kmzb.query import columns, sensitive
 
-from .conftest import demo_on_shared
+from .conftest import app_without_rate_limit, demo_on_shared
 from .helpers import log_in
 
 pytestmark = pytest.mark.integration
@@ -23,17 +22,7 @@ VIEW = "from=2026-09-01&to=2026-11-24"
 @pytest.fixture(scope="module")
 def app(tmp_path_factory, shared_store):
     settings = demo_on_shared(tmp_path_factory, shared_store, "smallarea", police=True)
-    old = os.environ.get("KMZB_API_RATE")
-    os.environ["KMZB_API_RATE"] = "1000000 per minute"
-    try:
-        from app import create_app
-
-        return create_app(settings)
-    finally:
-        if old is None:
-            os.environ.pop("KMZB_API_RATE", None)
-        else:
-            os.environ["KMZB_API_RATE"] = old
+    return app_without_rate_limit(settings)
 
 
 def rows(client, url):
