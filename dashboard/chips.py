@@ -34,18 +34,12 @@ def chip_items(s: ViewState, lang: str, labels: dict[str, str] | None = None) ->
         out.append((f"{_('Region')}: {labels.get(s.teryt, s.teryt)}", to_query(s.with_(teryt=""))))
     if s.no_categories:
         out.append((f"{_('Categories')}: {_('None')}", to_query(s.with_(no_categories=False))))
-    for c in s.categories:
-        out.append((f"{_('Category')}: {category_label(c, lang)}",
-                    to_query(s.with_(categories=tuple(x for x in s.categories if x != c)))))
-    for o in s.outcomes:
-        out.append((f"{_('Outcome')}: {outcome_label(o, lang)}",
-                    to_query(s.with_(outcomes=tuple(x for x in s.outcomes if x != o)))))
-    for st in s.statuses:
-        out.append((f"{_('Status')}: {status_label(st, lang)}",
-                    to_query(s.with_(statuses=tuple(x for x in s.statuses if x != st)))))
-    for src in s.sources:
-        out.append((f"{_('Channel')}: {source_label(src, lang)}",
-                    to_query(s.with_(sources=tuple(x for x in s.sources if x != src)))))
+    for field, title, label in (("categories", _("Category"), category_label), ("outcomes", _("Outcome"), outcome_label),
+                                ("statuses", _("Status"), status_label), ("sources", _("Channel"), source_label)):
+        chosen = getattr(s, field)
+        for v in chosen:
+            out.append((f"{title}: {label(v, lang)}",
+                        to_query(s.with_(**{field: tuple(x for x in chosen if x != v)}))))
     return out
 
 
