@@ -19,15 +19,15 @@ import argparse
 import os
 import shutil
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import OUT, ROOT, require_store, server_env, wait_warm, write_result  # noqa: E402
+
+from tests.helpers import ServerProcess  # noqa: E402
 
 CHARTS = ("chart-timeline", "chart-categories", "chart-ranked", "chart-speed", "chart-heatmap")
 
@@ -61,26 +61,10 @@ return {transfer: sum('transferSize'), decoded: sum('decodedBodySize'), requests
 """
 
 
-def start_server(root: Path, port: int, cache: bool = True) -> tuple[subprocess.Popen, str]:
-    log = tempfile.NamedTemporaryFile(prefix="kmzb-fl-", suffix=".log", delete=False)
-    env = {**os.environ, **server_env(cache=cache, cache_dir=None)}
-    proc = subprocess.Popen([sys.executable, "app.py", "--port", str(port)], cwd=root, env=env,
-                            stdout=log, stderr=subprocess.STDOUT)
-    import requests
-
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 180
-    while time.time() < deadline:
-        try:
-            if requests.get(url + "/api/v1/meta", timeout=5).status_code in (200, 503):
-                return proc, url
-        except requests.RequestException:
-            pass
-        if proc.poll() is not None:
-            break
-        time.sleep(0.5)
-    proc.terminate()
-    raise SystemExit(f"server did not start; log {log.name}")
+def start_server(root: Path, port: int, cache: bool = True) -> ServerProcess:
+    """`python app.py` of the checkout `root` on the 3M store (its cache on or off)."""
+    return ServerProcess([sys.executable, "app.py", "--port", "{port}"], server_env(cache=cache, cache_dir=None),
+                         port=port, cwd=root, timeout=180, name="fl")
 
 
 def wait_drawn(drv, timeout: float = 90) -> dict:
@@ -138,7 +122,8 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     require_store()
     uncached = args.random is not None
-    proc, base = start_server(args.root.resolve(), args.port, cache=not uncached)
+    srv = start_server(args.root.resolve(), args.port, cache=not uncached)
+    base = srv.url
     try:
         url = base + "/" + args.url_query
         urls = [url] * args.runs
@@ -166,11 +151,7 @@ def main(argv=None) -> int:
                   f"the last answered at {r['callbacks_end_ms']} ms (slowest {r['slowest_callback_ms']} ms), "
                   f"scripts loaded at {r['scripts_end_ms']} ms", flush=True)
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        srv.stop()
     med = {k: statistics.median(r[k] for r in runs) for k in runs[0]
            if isinstance(runs[0][k], (int, float)) and all(isinstance(r[k], (int, float)) for r in runs)}
     print(f"median of {len(runs)}: drawn {med['drawn_ms']:.0f} ms, {med['transfer'] / 1e6:.2f} MB transferred "
