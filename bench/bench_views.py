@@ -8,7 +8,8 @@ either language. Each is posted once to `/_dash-update-component` of the real se
 process, on the 3M store of bench_ingest.py) with the cache off (--cache: on, and every view is posted
 twice, the second pass timed). The server runs with KMZB_SERVER_TIMING=1: each answer's Server-Timing
 header says where its time went (sql = DuckDB, data = numpy/pandas on query results, figure = Plotly
-figures, view = map classes and legend, callback = the callback's own code, other = Dash's dispatch and
+figures, view = map classes and legend, callback = the callback's own code, gc = garbage collections
+that interrupted the request, other = Dash's dispatch and
 the JSON serialisation, compression). Prints p50 / p95 / max of the round trip and of each stage, and the
 slowest views with their breakdown. Targets (issue 13): uncached p95 <= 150 ms, max <= 400 ms;
 cached p95 <= 20 ms. Result: bench/out/views[-cached].json.

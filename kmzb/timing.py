@@ -8,6 +8,7 @@ When off, `stage` costs one ContextVar lookup and `cursor` returns the cursor it
 
 from __future__ import annotations
 
+import gc
 import time
 from collections import defaultdict
 from contextlib import contextmanager
@@ -46,7 +47,22 @@ class Recorder:
         return ", ".join(parts)
 
 
+def _gc_stage(phase: str, info: dict) -> None:
+    """gc.callbacks hook: a collection that runs inside a timed request is charged to the `gc` stage
+    (a full collection walks every live container object, so it shows as a pause in whatever stage it
+    interrupted)."""
+    rec = _current.get()
+    if rec is None:
+        return
+    if phase == "start":
+        rec.enter("gc")
+    elif rec._stack and rec._stack[-1][0] == "gc":
+        rec.leave()
+
+
 def start(clock=time.perf_counter) -> tuple[Recorder, object]:
+    if _gc_stage not in gc.callbacks:
+        gc.callbacks.append(_gc_stage)
     rec = Recorder(clock)
     return rec, _current.set(rec)
 

@@ -3,6 +3,7 @@ and the gateway's answers are the same whether it reads the cube or SQL."""
 
 from __future__ import annotations
 
+import gc
 from datetime import timedelta
 
 import numpy as np
@@ -105,6 +106,7 @@ def test_the_cube_is_counted_in_the_background_once_per_version(setup, tmp_path_
     built = gw.cube()
     assert built is not None and gw.cube() is built  # kept, not counted again
     assert gw._static.cube_building is None
+    assert gc.get_freeze_count() == 0  # an in-process gateway (not a server's) leaves the collector alone
 
 
 def test_a_gunicorn_worker_starts_counting_the_cube_as_it_starts(tmp_path_factory, shared_store, caplog):
@@ -119,12 +121,20 @@ def test_a_gunicorn_worker_starts_counting_the_cube_as_it_starts(tmp_path_factor
 
     conf = runpy.run_path(str(PROJECT_ROOT / "gunicorn.conf.py"))
     server = create_app(demo_on_shared(tmp_path_factory, shared_store, "cube4")).server
-    conf["post_worker_init"](types.SimpleNamespace(wsgi=server))
-    gw = server.extensions["kmzb_gateway"]
-    deadline = time.monotonic() + 60
-    while gw._static.cube is None and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert gw._static.cube is not None and set(gw._static.tables) == {"voivodeship", "powiat", "gmina"}
+    assert gc.get_freeze_count() == 0
+    try:
+        conf["post_worker_init"](types.SimpleNamespace(wsgi=server))
+        gw = server.extensions["kmzb_gateway"]
+        deadline = time.monotonic() + 60
+        while gc.get_freeze_count() == 0 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert gw._static.cube is not None and set(gw._static.tables) == {"voivodeship", "powiat", "gmina"}
+        # the worker's long-lived objects (app, catalogues, tables, cube) are frozen out of the collector's
+        # walks: a full collection now visits a small part of what the process holds
+        frozen, walked = gc.get_freeze_count(), len(gc.get_objects())
+        assert frozen > 100_000 and walked < frozen / 10, (frozen, walked)
+    finally:
+        gc.unfreeze()  # this test process is not a server: give its objects back to the collector
     empty = create_app(get_settings(data_dir=tmp_path_factory.mktemp("nodata"), geo_dir=gw.settings.geo_dir)).server
     with caplog.at_level("INFO", logger="kmzb.query.gateway"):
         empty.extensions["kmzb_gateway"].warm_in_background().join(60)

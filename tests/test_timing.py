@@ -35,6 +35,24 @@ def test_nested_stages_are_charged_once():
     assert "ignored" not in rec.seconds
 
 
+def test_a_garbage_collection_inside_a_request_is_its_own_stage():
+    """A full collection that interrupts a stage is charged to `gc`, not to the stage it interrupted."""
+    import gc
+
+    junk = [[i] for i in range(300_000)]  # containers for the collector to walk
+    rec, token = timing.start()
+    try:
+        with timing.stage("figure"):
+            gc.collect()
+    finally:
+        timing.stop(token)
+    del junk
+    assert rec.calls["gc"] >= 1 and rec.seconds["gc"] > 0
+    assert rec.seconds["figure"] < rec.seconds["gc"]  # the figure's own time is only the call around it
+    gc.collect()  # no recorder: nothing recorded, nothing raised
+    assert rec.calls["gc"] == 1
+
+
 def _parse(header: str) -> dict[str, float]:
     return {p.split(";dur=")[0].strip(): float(p.split(";dur=")[1]) for p in header.split(",") if ";dur=" in p}
 

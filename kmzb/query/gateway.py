@@ -8,6 +8,7 @@ arguments: new data invalidates by version, never by time.
 from __future__ import annotations
 
 import copy
+import gc
 import hashlib
 import logging
 import threading
@@ -68,6 +69,7 @@ class _Static:
         self.weights: dict[str, dict] = {}  # level -> queen contiguity (kmzb.geo.weights)
         self.cube: tuple[str, object] | None = None  # (data version, kmzb.query.cube.Cube)
         self.cube_building: str | None = None  # the version a background thread is counting
+        self.freeze = False  # a server process: gc.freeze() once a version's cube is counted (warm_in_background)
         self.lock = threading.Lock()
 
 
@@ -204,7 +206,11 @@ class DataGateway:
 
     def warm_in_background(self) -> threading.Thread:
         """`warm` in a thread of its own: a server starts answering at once (tests start many), and a
-        request that comes first reads what it needs itself (loading the same table twice is harmless)."""
+        request that comes first reads what it needs itself (loading the same table twice is harmless).
+        Marks the process a server's: from then on, once a version's cube is counted, what the process
+        holds is frozen out of the garbage collector's walks (see _build_cube)."""
+        self._static.freeze = True
+
         def run():
             try:
                 self.warm()
@@ -226,6 +232,14 @@ class DataGateway:
                 built = cube_mod.build(cur, enum_values, queries.outcome_index(enum_values[1]))
                 with self._static.lock:
                     self._static.cube = (version, built)
+                if self._static.freeze:
+                    # A server's process holds from now on what lives as long as it (app, layout,
+                    # catalogues, district tables, this cube): out of the collector's reach, a full
+                    # collection no longer walks its ~300k objects (a 130-250 ms pause that hit about
+                    # one request in a hundred). Not in-process users (tests): frozen cyclic garbage
+                    # is never freed.
+                    gc.collect()
+                    gc.freeze()
         except Exception:  # serving goes on from SQL
             log.exception("counting the cube of %s failed", version)
         finally:
