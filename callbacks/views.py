@@ -370,16 +370,18 @@ TABLE_FIELDS = ["teryt", "name", "population", "reports", "reports_per_10k", "re
                 "median_days_to_verification"]
 
 
-def _plain(values: list) -> list:
-    """Missing values (NaN, NA, NaT) as None, for JSON."""
-    return [None if (v is None or v is pd.NA or v is pd.NaT or (isinstance(v, float) and v != v)) else v
-            for v in values]
+def _plain(column: pd.Series) -> list:
+    """A column's values as Python objects for JSON, missing ones (NaN, NA, NaT) as None."""
+    values = column.tolist()
+    for i in np.flatnonzero(column.isna().to_numpy()):
+        values[i] = None
+    return values
 
 
 def records(df: pd.DataFrame) -> list[dict]:
     """Every column of a frame as row objects for a grid (missing values as None)."""
     keys = list(df.columns)
-    cols = [_plain(df[c].tolist()) for c in keys]
+    cols = [_plain(df[c]) for c in keys]
     return [dict(zip(keys, row)) for row in zip(*cols)]
 
 
@@ -387,7 +389,7 @@ def table_columns(df: pd.DataFrame) -> dict[str, list]:
     """The grid's rows column by column ({field: values}), only the fields it shows (the CSV comes
     from the server, in full). Field names are not repeated for each of 2,477 gminas: half the JSON
     of row objects; the browser turns them into rows (assets: window.kmzb.rows)."""
-    return {c: _plain(df[c].tolist()) for c in TABLE_FIELDS if c in df.columns}
+    return {c: _plain(df[c]) for c in TABLE_FIELDS if c in df.columns}
 
 
 def charts(gw, search: str | None, aud: str = "public") -> dict:

@@ -56,6 +56,25 @@ def test_heatmap_table_is_days_by_time_of_day():
     assert all(len(r) == 1 + len(reference.DAYS) for r in t["rows"])
 
 
+def test_a_rendered_table_is_what_dash_components_would_send():
+    """render builds the table in Dash's JSON form directly (not as ~1,600 components a view): the
+    browser must receive exactly what the same html components serialise to."""
+    import json
+
+    from dash import html
+    from dash._utils import to_json
+
+    t = {"caption": "Zgłoszenia", "header": ["Okres", "Zgłoszenia", "Odsetek"],
+         "rows": [["sty 2024", "1 500", "70,0%"], ["lut 2024", "7", "–"]]}
+    components = [html.Table([
+        html.Caption(t["caption"], className="visually-hidden"),
+        html.Thead(html.Tr([html.Th(h, scope="col") for h in t["header"]])),
+        html.Tbody([html.Tr([html.Th(r[0], scope="row", className="fw-normal")] + [html.Td(c) for c in r[1:]])
+                    for r in t["rows"]]),
+    ], className="table table-sm small mb-0 chart-table")]
+    assert json.loads(to_json(tables.render(t, "pl"))) == json.loads(to_json(components))
+
+
 def test_empty_frames_say_nothing_matches():
     html = tables.render(tables.timeline(pd.DataFrame(), "pl", "day"), "pl")
     from kmzb.i18n import t
