@@ -152,16 +152,7 @@ def fast_number(x, lang, digits: int = 0, percent: bool = False) -> str:
     if _missing(x):
         return MISSING
     group, dec, pct, minus = _symbols(lang if isinstance(lang, str) else None)
-    v = float(x)
-    r = repr(v)
-    point = r.find(".")
-    if not percent and "e" not in r and not (len(r) - point - 1 == digits + 1 and r[-1] == "5"):
-        # No tie in the shortest repr: the binary value rounds (as f-format does) to the same digits as
-        # the repr does half to even (a midpoint between the value and its repr would be its repr).
-        # Without Decimal: ~4x faster, and a gmina map labels 2,477 values per view.
-        text = f"{abs(v):,.{digits}f}".replace(",", "\0").replace(".", dec).replace("\0", group)
-        return (minus if math.copysign(1.0, v) < 0 else "") + text
-    d = Decimal(r)
+    d = Decimal(str(float(x)))
     if percent:
         d = d.scaleb(2)
     neg = d.is_signed()
