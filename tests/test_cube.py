@@ -69,6 +69,9 @@ def test_cube_cells_equal_sql_cells_on_any_filter(setup):
     def check(f):
         assert _table(cube_mod.gmina_cells(cube, f)) == _table(queries.gmina_cells(cur, f, enum_values)), f
         assert _table(cube_mod.day_cells(cube, f)) == _table(queries.day_cells(cur, f, enum_values)), f
+        for aud in ("public", "police"):  # the heatmap's counts, the public rules applied
+            assert queries.week_heatmap(cur, f, aud, cube_mod.week_heatmap_counts(cube, f, aud)).equals(
+                queries.week_heatmap(cur, f, aud)), (f, aud)
     check()
 
 
@@ -89,6 +92,7 @@ def test_gateway_answers_the_same_from_the_cube_and_from_sql(setup, tmp_path_fac
                 a, b = gw_sql.scoped({}).districts(f, level, aud), gw_cube.scoped({}).districts(f, level, aud)
                 assert a.equals(b), (f, level, aud)
             assert gw_sql.scoped({}).categories(f, aud).equals(gw_cube.scoped({}).categories(f, aud))
+            assert gw_sql.scoped({}).week_heatmap(f, aud).equals(gw_cube.scoped({}).week_heatmap(f, aud))
             for interval in ("day", "week", "month"):
                 assert gw_sql.scoped({}).timeseries(f, interval, aud).equals(
                     gw_cube.scoped({}).timeseries(f, interval, aud)), (f, interval)

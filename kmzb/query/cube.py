@@ -11,6 +11,9 @@ sorted by day), the other filters are lookups on small integer codes, and the gr
 It is built once per data version (kmzb.query.gateway builds it in the background and answers from
 SQL until it is ready) and gives exactly the cells of queries.gmina_cells / queries.day_cells (a test
 compares them on random filters). The public rules are applied on the cells as before (cells.visible).
+
+Beside it, `Heat`: the reports that name days of the week and times of day, counted also by which ones
+(1.2 M rows, ~17 MB for 3 M reports): the week heatmap of any view in ~5 ms instead of a ~30 ms scan.
 """
 
 from __future__ import annotations
@@ -38,14 +41,37 @@ class Cube:
     statuses: tuple[str, ...]
     sources: tuple[str, ...]
     outcome_of_status: np.ndarray  # int8: status index -> index into cells.OUTCOMES
+    heat: "Heat | None" = None  # the week heatmap's counts
 
     @property
     def nbytes(self) -> int:
-        return sum(a.nbytes for a in (self.day, self.gcs, self.co, self.source, self.n, self.gminas))
+        own = sum(a.nbytes for a in (self.day, self.gcs, self.co, self.source, self.n, self.gminas))
+        return own + (self.heat.nbytes if self.heat is not None else 0)
 
     @property
     def shape(self) -> tuple[int, int, int]:
         return len(self.gminas), len(self.categories), len(self.statuses)
+
+
+@dataclass(frozen=True)
+class Heat:
+    """The reports that name a day of the week and a time of day, counted by (day, gmina x category x
+    status cell, source, which days and times they name): the week heatmap of any view (queries.
+    week_heatmap: a scan of the reports, ~30 ms for nine years) from ~1.2 M rows for 3 M reports.
+    `combo` indexes `masks`, the distinct (days_mask, times_mask) pairs (~150)."""
+    day: np.ndarray  # as Cube.day, sorted
+    gcs: np.ndarray  # as Cube.gcs
+    cs: np.ndarray  # int16 (category x status) of each row (gcs without the gmina: a small lookup table)
+    public: np.ndarray  # bool: the row counts for the public (cells.visible's rule)
+    source: np.ndarray
+    combo: np.ndarray  # int16 index into masks
+    n: np.ndarray
+    masks: np.ndarray  # (k, 2) int64: days_mask, times_mask
+
+    @property
+    def nbytes(self) -> int:
+        return sum(a.nbytes for a in (self.day, self.gcs, self.cs, self.public, self.source, self.combo, self.n,
+                                      self.masks))
 
 
 def build(cur, enum_values: tuple, outcome_of_status: np.ndarray) -> Cube:
@@ -71,7 +97,38 @@ def build(cur, enum_values: tuple, outcome_of_status: np.ndarray) -> Cube:
     gcs = ((gidx.astype(np.int64) * len(cats) + cat) * len(sts) + st).astype(np.int32)
     co = (cat * len(cells_mod.OUTCOMES) + outcome_of_status[st]).astype(np.int16)
     return Cube(_small(col["day"]), gcs, co, col["src"].astype(np.int8), _small(col["n"]), gminas, tuple(cats),
-                tuple(sts), sources, outcome_of_status)
+                tuple(sts), sources, outcome_of_status, _heat(cur, lo, hi, gminas, tuple(cats), outcome_of_status))
+
+
+def _public(categories: tuple[str, ...], outcome_of_status: np.ndarray) -> np.ndarray:
+    """Per (category x status): whether the public counts it (cells.visible's rule)."""
+    hidden, only = cells_mod._visibility(categories)
+    confirmed = outcome_of_status == cells_mod.OUTCOMES.index("confirmed")
+    return (~hidden[:, None] & ~(only[:, None] & ~confirmed[None, :])).ravel()
+
+
+def _heat(cur, lo, hi, gminas: np.ndarray, cats: tuple[str, ...], outcome_of_status: np.ndarray) -> Heat:
+    n_cat, n_st = len(cats), len(outcome_of_status)
+    parts: dict[str, list[np.ndarray]] = {k: [] for k in ("day", "g", "cat", "st", "src", "dm", "tm", "n")}
+    for year in range(lo.year, hi.year + 1) if lo is not None else ():
+        r = cur.execute("""
+            SELECT (created_date - DATE '1970-01-01')::INTEGER AS day, gmina::INTEGER AS g,
+                   enum_code(category)::TINYINT AS cat, enum_code(status)::TINYINT AS st,
+                   enum_code(source)::TINYINT AS src, days_mask::INTEGER AS dm, times_mask::INTEGER AS tm,
+                   count(*)::INTEGER AS n
+            FROM reports WHERE created_date >= make_date(?, 1, 1) AND created_date < make_date(?, 1, 1)
+              AND days_mask > 0 AND times_mask > 0
+            GROUP BY ALL ORDER BY day""", [year, year + 1]).fetchnumpy()
+        for k in parts:
+            parts[k].append(np.asarray(r[k]))
+    col = {k: np.concatenate(v) if v else np.zeros(0, dtype=np.int32) for k, v in parts.items()}
+    gidx = np.searchsorted(gminas, col["g"].astype(np.int64))  # every gmina here is one of the cube's
+    cs = col["cat"].astype(np.int64) * n_st + col["st"].astype(np.int64)
+    gcs = (gidx * (n_cat * n_st) + cs).astype(np.int32)
+    masks, combo = np.unique(np.stack([col["dm"], col["tm"]], axis=1).astype(np.int64).reshape(-1, 2),
+                             axis=0, return_inverse=True)
+    return Heat(_small(col["day"]), gcs, cs.astype(np.int16), _public(cats, outcome_of_status)[cs],
+                col["src"].astype(np.int8), combo.reshape(-1).astype(np.int16), _small(col["n"]), masks)
 
 
 def _small(a: np.ndarray) -> np.ndarray:
@@ -173,3 +230,35 @@ def day_cells(cube: Cube, f: Filters) -> Cells:
     at = np.flatnonzero(counts)
     return Cells(at // width + first_day, ((at // n_out) % n_cat).astype(np.int64), (at % n_out).astype(np.int64),
                  np.full(len(at), -1, dtype=np.int64), counts[at], cube.categories, cube.statuses)
+
+
+def week_heatmap_counts(cube: Cube, f: Filters, audience: str) -> list[tuple[int, int, int]]:
+    """(days_mask, times_mask, reports) of the filtered reports that name both, for the audience (the
+    public: no hidden category, confirmed-only ones once confirmed) — what queries.week_heatmap's
+    query returns. Each filter is a slice, a small lookup or a range test on the rows."""
+    heat = cube.heat
+    lo = 0 if f.date_from is None else int(np.searchsorted(heat.day, _day(f.date_from), "left"))
+    hi = len(heat.day) if f.date_to is None else int(np.searchsorted(heat.day, _day(f.date_to), "right"))
+    sl = slice(lo, max(lo, hi))
+    ng, n_cat, n_st = cube.shape
+    keeps = []
+    if audience == cells_mod.PUBLIC:
+        keeps.append(heat.public[sl])
+    if f.categories or f.statuses or f.outcomes:
+        c = _lut(cube.categories, f.categories) if f.categories else np.ones(n_cat, dtype=bool)
+        st = _lut(cube.statuses, f.statuses) if f.statuses else np.ones(n_st, dtype=bool)
+        if f.outcomes:
+            st &= np.array([cells_mod.OUTCOMES[o] in f.outcomes for o in cube.outcome_of_status], dtype=bool)
+        keeps.append((c[:, None] & st[None, :]).ravel()[heat.cs[sl]])
+    if f.teryt:
+        first, last = _gmina_range(cube, f.teryt)
+        g = heat.gcs[sl]
+        keeps.append((g >= first * n_cat * n_st) & (g < last * n_cat * n_st))
+    if f.sources:
+        keeps.append(_lut(cube.sources, f.sources)[heat.source[sl]])
+    combo, n = heat.combo[sl], heat.n[sl]
+    if keeps:
+        keep = np.logical_and.reduce(keeps) if len(keeps) > 1 else keeps[0]
+        combo, n = combo[keep], n[keep]
+    counts = np.bincount(combo, weights=n, minlength=len(heat.masks)).astype(np.int64)
+    return [(int(dm), int(tm), int(c)) for (dm, tm), c in zip(heat.masks, counts) if c]

@@ -318,7 +318,11 @@ class DataGateway:
                           lambda cur: queries.verification_speed(cur, f, interval, audience))
 
     def week_heatmap(self, f: Filters, audience: str = PUBLIC) -> pd.DataFrame:
-        return self._memo("heatmap", (f, audience), lambda cur: queries.week_heatmap(cur, f, audience))
+        def run(cur):
+            c = self.cube()
+            masks = cube_mod.week_heatmap_counts(c, f, audience) if c is not None and c.heat is not None else None
+            return queries.week_heatmap(cur, f, audience, masks)
+        return self._memo("heatmap", (f, audience), run)
 
     # ------------------------------------------------------------------ small-area statistics
     def level_weights(self, level: str) -> dict:

@@ -462,13 +462,15 @@ def verification_speed(cur, f: Filters, interval: str, audience: str = PUBLIC) -
     return pd.DataFrame(cols)
 
 
-def week_heatmap(cur, f: Filters, audience: str = PUBLIC) -> pd.DataFrame:
+def week_heatmap(cur, f: Filters, audience: str = PUBLIC, masks: list | None = None) -> pd.DataFrame:
     """Reports by day of week x time of day (from Dni_tygodnia, Pora_dnia). A report naming
     several days or times counts in each; reports naming none are left out (and, for the
-    public, hidden categories)."""
-    w, params = _public_where(f, audience)
-    masks = cur.execute(f"""SELECT days_mask, times_mask, count(*) AS n FROM reports
-        WHERE {w} AND days_mask > 0 AND times_mask > 0 GROUP BY 1, 2""", params).fetchall()
+    public, hidden categories). `masks`: the (days_mask, times_mask, reports) counts when the
+    caller has them (kmzb.query.cube), else one query."""
+    if masks is None:
+        w, params = _public_where(f, audience)
+        masks = cur.execute(f"""SELECT days_mask, times_mask, count(*) AS n FROM reports
+            WHERE {w} AND days_mask > 0 AND times_mask > 0 GROUP BY 1, 2""", params).fetchall()
     grid = np.zeros((len(reference.DAYS), len(reference.TIMES_OF_DAY)), dtype=np.int64)
     for dm, tm, n in masks:
         for i in range(len(reference.DAYS)):
