@@ -4,7 +4,7 @@ and the gateway's answers are the same whether it reads the cube or SQL."""
 from __future__ import annotations
 
 import gc
-from datetime import timedelta
+from datetime import date, timedelta
 
 import numpy as np
 import pytest
@@ -17,7 +17,7 @@ from kmzb.query import queries
 from kmzb.query.filters import Filters
 from kmzb.query.gateway import DataGateway
 
-from .conftest import DEMO_END, demo_on_shared
+from .conftest import DEMO_END, build_demo, demo_on_shared
 
 pytestmark = pytest.mark.integration
 
@@ -73,6 +73,39 @@ def test_cube_cells_equal_sql_cells_on_any_filter(setup):
             assert queries.week_heatmap(cur, f, aud, cube_mod.week_heatmap_counts(cube, f, aud)).equals(
                 queries.week_heatmap(cur, f, aud)), (f, aud)
     check()
+
+
+@pytest.fixture(scope="module")
+def years(tmp_path_factory):
+    """A small store over three calendar years and a bit: ranges with whole years in them, which the
+    cube answers from its yearly sums (plus the rows of the partial years at either end)."""
+    settings_ = build_demo(tmp_path_factory.mktemp("cube-years") / "data", days=1100, scale=0.004, deltas=0)
+    cur = DataGateway(settings_).cursor()[0]
+    enum_values = queries.enums(cur)
+    return cur, enum_values, cube_mod.build(cur, enum_values, queries.outcome_index(enum_values[1]))
+
+
+def test_long_ranges_from_the_yearly_and_daily_sums_equal_sql(years):
+    cur, enum_values, cube = years
+    assert cube.year_cum is not None and len(cube.year_days) >= 4 and cube.daily is not None
+    lo = DEMO_END - timedelta(days=1099)
+    cats = reference.category_codes()
+
+    codes = [r[0] for r in cur.execute("SELECT DISTINCT gmina FROM reports ORDER BY 1").fetchall()]
+
+    @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @given(st.integers(0, 1099), st.integers(0, 1099), st.lists(st.sampled_from(cats), max_size=3),
+           st.sampled_from([(), ("confirmed",), ("pending", "unconfirmed")]), st.booleans(),
+           st.one_of(st.none(), st.sampled_from(codes).flatmap(lambda c: st.sampled_from([c[:2], c[:4], c]))))
+    def check(a, b, chosen, outcomes, open_ended, teryt):
+        a, b = sorted((a, b))
+        f = Filters(date_from=None if open_ended else lo + timedelta(days=a), date_to=lo + timedelta(days=b),
+                    categories=tuple(sorted(set(chosen), key=cats.index)), outcomes=outcomes, teryt=teryt)
+        assert _table(cube_mod.gmina_cells(cube, f)) == _table(queries.gmina_cells(cur, f, enum_values)), f
+        assert _table(cube_mod.day_cells(cube, f)) == _table(queries.day_cells(cur, f, enum_values)), f
+    check()
+    whole = Filters(date_from=date(2025, 1, 1), date_to=date(2025, 12, 31))  # exactly one year: sums only
+    assert _table(cube_mod.gmina_cells(cube, whole)) == _table(queries.gmina_cells(cur, whole, enum_values))
 
 
 def test_gateway_answers_the_same_from_the_cube_and_from_sql(setup, tmp_path_factory, shared_store):
