@@ -176,3 +176,25 @@ def test_a_gunicorn_worker_starts_counting_the_cube_as_it_starts(tmp_path_factor
     with caplog.at_level("INFO", logger="kmzb.query.gateway"):
         empty.extensions["kmzb_gateway"].warm_in_background().join(60)
     assert "not warmed" in caplog.text  # no store: said, not raised
+
+
+def test_a_snapshots_meta_table_is_read_once_per_cursor(tmp_path_factory, shared_store):
+    """The facts every view asks for (history start, last modification, dates) come from one read of the
+    snapshot's meta table per cursor, also through the timing wrapper a timed request makes per call."""
+    from kmzb import timing
+
+    class Counting(timing.WatchedCursor):
+        reads = 0
+
+        def executed(self, sql, params, seconds):
+            Counting.reads += "FROM meta" in sql
+
+    gw = DataGateway(demo_on_shared(tmp_path_factory, shared_store, "cube-meta"))
+    cur = gw.cursor()[0]
+    first = (queries.history_from(Counting(cur)), queries.date_range(Counting(cur)), queries.meta(Counting(cur)))
+    again = (queries.history_from(Counting(cur)), queries.date_range(Counting(cur)), queries.meta(Counting(cur)))
+    assert first == again and first[0] is not None and first[2]["reports"] > 0
+    assert Counting.reads == 1
+    other = DataGateway(demo_on_shared(tmp_path_factory, shared_store, "cube-meta2"))
+    queries.history_from(Counting(other.store.cursor()[0]))  # another connection: read again
+    assert Counting.reads == 2

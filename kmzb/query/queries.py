@@ -6,13 +6,15 @@ Nothing here touches descriptions: the public aggregates never read them.
 from __future__ import annotations
 
 import re
+import threading
+import weakref
 from datetime import timedelta
 from functools import lru_cache
 
 import numpy as np
 import pandas as pd
 
-from kmzb import reference
+from kmzb import reference, timing
 from kmzb.query import cells as cells_mod
 from kmzb.query import columns
 from kmzb.query.cells import Cells
@@ -257,8 +259,26 @@ def timeseries(cur, f: Filters, interval: str, audience: str = PUBLIC,
     return pd.DataFrame({k: cols[k] for k in columns.TIMESERIES})
 
 
+_META: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()  # a snapshot's cursor -> its meta table
+_META_LOCK = threading.Lock()
+
+
+def meta_table(cur) -> dict[str, str]:
+    """The snapshot's `meta` table as a dict, read once per cursor: a snapshot never changes once
+    published and a cursor reads one snapshot (kmzb.store), while a view asked for its facts (history
+    start, last modification, dates) in ~6 small queries of ~1 ms each."""
+    raw = cur._cur if isinstance(cur, timing.WatchedCursor) else cur  # a timed view's wrapper is made per call
+    with _META_LOCK:
+        held = _META.get(raw)
+    if held is None:
+        held = dict(cur.execute("SELECT key, value FROM meta").fetchall())
+        with _META_LOCK:
+            _META[raw] = held
+    return held
+
+
 def date_range(cur):
-    m = dict(cur.execute("SELECT key, value FROM meta WHERE key IN ('date_from', 'date_to')").fetchall())
+    m = meta_table(cur)
     if m.get("date_from") and m.get("date_to"):  # stored at publish time
         from datetime import date
 
@@ -269,7 +289,7 @@ def date_range(cur):
 
 def meta(cur) -> dict:
     """The snapshot's headline facts (stored at publish time; computed for older snapshots)."""
-    m = dict(cur.execute("SELECT key, value FROM meta").fetchall())
+    m = dict(meta_table(cur))
     if "reports" not in m:
         n, lo, hi, last_mod = cur.execute(
             "SELECT count(*), min(created_date), max(created_date), max(modified_at) FROM reports").fetchone()
@@ -342,9 +362,9 @@ def history_from(cur) -> str | None:
     creation: if it was still new, it is certainly slow, and if it had been read quickly it was
     already read. Counting such reports would bias the verification shares and times (towards
     slow), so verification statistics use only reports created from this moment on."""
-    m = cur.execute("SELECT value FROM meta WHERE key = 'history_from'").fetchone()
-    if m and m[0]:
-        return m[0]
+    m = meta_table(cur).get("history_from")
+    if m:
+        return m
     v = cur.execute(FIRST_FILE_DATE_SQL).fetchone()[0]  # snapshots published before the key existed
     return None if v is None else str(v)
 
@@ -440,8 +460,8 @@ def verification_speed(cur, f: Filters, interval: str, audience: str = PUBLIC) -
     history starts show no value rather than a wrong one.
     """
     w, params = _public_where(f, audience)
-    edge = cur.execute("SELECT value FROM meta WHERE key = 'last_modified'").fetchone()
-    edge = edge[0] if edge else cur.execute("SELECT max(modified_at)::VARCHAR FROM reports").fetchone()[0]
+    edge = meta_table(cur).get("last_modified")
+    edge = edge if edge else cur.execute("SELECT max(modified_at)::VARCHAR FROM reports").fetchone()[0]
     params = [edge] * 4 + params  # the four "?" of speed_counts_sql
     # rows that cannot count are filtered out first (observed_*, watched), and the days are grouped
     # before they are put into periods: both far cheaper than per-row work on every report
