@@ -39,6 +39,10 @@ class Cells:
     n: np.ndarray
     categories: tuple[str, ...]
     statuses: tuple[str, ...]
+    # gmina cells from the cube: each row's index into `gminas` (sorted unique keys), so that grouping
+    # by district maps 2,477 gminas instead of searching every cell's key (kmzb.query.queries._level_groups)
+    gidx: np.ndarray | None = None
+    gminas: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.n)
@@ -67,11 +71,10 @@ def grouped(cells: Cells, group: np.ndarray, n_groups: int, audience: str) -> di
     rows visible to the audience: {reports, confirmed, unconfirmed, pending} as int64 arrays of
     length n_groups."""
     ok = (group >= 0) & visible(cells, audience)
-    g, out, n = group[ok], cells.outcome[ok], cells.n[ok]
-    res = {}
-    for i, name in enumerate(OUTCOMES):
-        m = out == i
-        res[name] = np.bincount(g[m], weights=n[m], minlength=n_groups).astype(np.int64)
+    n_out = len(OUTCOMES)
+    by = np.bincount(group[ok] * n_out + cells.outcome[ok], weights=cells.n[ok],
+                     minlength=n_groups * n_out).reshape(n_groups, n_out)  # one pass for the three outcomes
+    res = {name: by[:, i].astype(np.int64) for i, name in enumerate(OUTCOMES)}
     res["reports"] = res["confirmed"] + res["unconfirmed"] + res["pending"]
     return res
 

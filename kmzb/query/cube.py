@@ -251,7 +251,7 @@ def gmina_cells(cube: Cube, f: Filters) -> Cells:
     cat = (at // n_st) % n_cat
     g = at // (n_st * n_cat)
     return Cells(cube.gminas[g], cat.astype(np.int64), cube.outcome_of_status[status].astype(np.int64),
-                 status.astype(np.int64), counts[at], cube.categories, cube.statuses)
+                 status.astype(np.int64), counts[at], cube.categories, cube.statuses, gidx=g, gminas=cube.gminas)
 
 
 def day_cells(cube: Cube, f: Filters) -> Cells:

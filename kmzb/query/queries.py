@@ -153,6 +153,8 @@ def _level_groups(cells: Cells, districts: pd.DataFrame, f: Filters,
                   level: str) -> tuple[pd.DataFrame, np.ndarray]:
     """The districts of the level within the teryt filter, and each cell's row among them (-1: none)."""
     base = _district_rows(districts, f, level).reset_index(drop=True)
+    if cells.gidx is not None:  # the cube's gmina index: map each gmina once, then look the cells up
+        return base, _groups_of(cells.gminas // DIVISOR[level], _codes_of(base))[cells.gidx]
     return base, _groups_of(cells.key // DIVISOR[level], _codes_of(base))
 
 
