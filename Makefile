@@ -11,17 +11,28 @@ export KMZB_GEO_DIR  ?= $(abspath $(CURDIR)/../shared/geo)
 
 setup: $(VENV)/.installed
 
-$(VENV)/.installed: requirements.txt
+# the venv with requirements file $(1) installed by uv (from PyPI into the venv: it resolves and
+# installs in parallel, several times faster than pip), or by pip when uv cannot be installed
+define venv_install
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -r requirements.txt
+	@if [ -x $(BIN)/uv ] || $(BIN)/python -m pip install -q uv; then \
+		echo "$(BIN)/uv pip install -r $(1)"; $(BIN)/uv pip install -q --python $(BIN)/python -r $(1); \
+	else \
+		echo "no uv: pip install -r $(1)"; $(BIN)/pip install -q --upgrade pip && $(BIN)/pip install -q -r $(1); \
+	fi
+endef
+
+$(VENV)/.installed: requirements.txt
+	$(call venv_install,requirements.txt)
 	touch $@
 
 setup-test: $(VENV)/.installed-test
 
-$(VENV)/.installed-test: $(VENV)/.installed requirements-test.txt
-	$(BIN)/pip install -q -r requirements-test.txt
-	touch $@
+# one install of both files (requirements-test.txt includes requirements.txt), so `make run`'s
+# set-up is done too
+$(VENV)/.installed-test: requirements.txt requirements-test.txt
+	$(call venv_install,requirements-test.txt)
+	touch $(VENV)/.installed $@
 
 # Debian packages the tests need, each installed only when its command is missing, with one
 # apt-get update for all of them: $(call debs,command:package ...)
