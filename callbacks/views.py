@@ -319,8 +319,8 @@ def overview(gw, search: str | None, aud: str = "public") -> dict:
         table_all = gw.district_table(f.replace(teryt=None), level, s.compare, aud)
         hideout, legend = map_hideout(table_all, s.metric, scope, s.teryt, lang)
         rows = table_all[table_all["teryt"].str.startswith(scope)] if scope else table_all
-        rows = rows.assign(top_category_label=rows["top_category"].map(
-            lambda c: category_label(c, lang) if isinstance(c, str) else None))
+        labels = {c: category_label(c, lang) for c in rows["top_category"].dropna().unique()}
+        rows = rows.assign(top_category_label=rows["top_category"].map(labels))
         return hideout, legend, table_columns(rows)
 
     def nothing():  # "None" pressed: every district has no report, the table no row

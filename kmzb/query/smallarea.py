@@ -151,9 +151,24 @@ def conditional_p(y, neighbors: list[list[int]], permutations: int = PERMUTATION
     return out
 
 
+_FLAT: dict[int, tuple] = {}  # id(neighbors) -> (neighbors, owner, flat): a level's lists live as long as the process
+
+
+def _flat(neighbors: list[list[int]]) -> tuple[np.ndarray, np.ndarray]:
+    """(owner, neighbour) index pairs of the lists, flattened once per lists object (a view asks twice;
+    flattening 2,477 gminas' ~14k pairs in Python took ~4 ms)."""
+    held = _FLAT.get(id(neighbors))
+    if held is None or held[0] is not neighbors:  # the reference held keeps the id from being reused
+        owner = np.repeat(np.arange(len(neighbors)), [len(js) for js in neighbors])
+        flat = np.fromiter((j for js in neighbors for j in js), dtype=np.int64, count=len(owner))
+        if len(_FLAT) >= 16:
+            _FLAT.clear()
+        held = _FLAT[id(neighbors)] = (neighbors, owner, flat)
+    return held[1], held[2]
+
+
 def _neighbour_sums(y: np.ndarray, neighbors: list[list[int]]) -> np.ndarray:
-    owner = np.repeat(np.arange(len(neighbors)), [len(js) for js in neighbors])
-    flat = np.fromiter((j for js in neighbors for j in js), dtype=np.int64, count=len(owner))
+    owner, flat = _flat(neighbors)
     return np.bincount(owner, weights=y[flat], minlength=len(neighbors))
 
 
