@@ -12,6 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kmzb import reference
+from kmzb.query import cells as cells_mod
 from kmzb.query import cube as cube_mod
 from kmzb.query import queries
 from kmzb.query.filters import Filters
@@ -69,6 +70,9 @@ def test_cube_cells_equal_sql_cells_on_any_filter(setup):
     def check(f):
         assert _table(cube_mod.gmina_cells(cube, f)) == _table(queries.gmina_cells(cur, f, enum_values)), f
         assert _table(cube_mod.day_cells(cube, f)) == _table(queries.day_cells(cur, f, enum_values)), f
+        if f.teryt:  # a region's cells cut from the whole country's (what the gateway does)
+            cut = cells_mod.within(cube_mod.gmina_cells(cube, f.replace(teryt=None)), f.teryt)
+            assert _table(cut) == _table(queries.gmina_cells(cur, f, enum_values)), f
         for aud in ("public", "police"):  # the heatmap's counts, the public rules applied
             assert queries.week_heatmap(cur, f, aud, cube_mod.week_heatmap_counts(cube, f, aud)).equals(
                 queries.week_heatmap(cur, f, aud)), (f, aud)

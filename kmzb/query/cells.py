@@ -22,6 +22,7 @@ from functools import lru_cache
 import numpy as np
 
 from kmzb import reference
+from kmzb.teryt import DIVISOR, level_of
 
 PUBLIC, POLICE = "public", "police"
 OUTCOMES = ("confirmed", "unconfirmed", "pending")
@@ -46,6 +47,14 @@ class Cells:
 
     def __len__(self) -> int:
         return len(self.n)
+
+
+def within(cells: Cells, teryt: str) -> Cells:
+    """The gmina cells of a region (a voivodeship, powiat or gmina code): the rows whose gmina is in it."""
+    keep = cells.key // DIVISOR[level_of(teryt)] == int(teryt)
+    return Cells(cells.key[keep], cells.cat[keep], cells.outcome[keep], cells.status[keep], cells.n[keep],
+                 cells.categories, cells.statuses,
+                 gidx=None if cells.gidx is None else cells.gidx[keep], gminas=cells.gminas)
 
 
 @lru_cache(maxsize=32)

@@ -22,6 +22,7 @@ import pandas as pd
 from kmzb import timing
 from kmzb.config import PROJECT_ROOT, Settings
 from kmzb.geo.districts import districts as geo_districts
+from kmzb.query import cells as cells_mod
 from kmzb.query import cube as cube_mod
 from kmzb.query import queries
 from kmzb.query.filters import Filters
@@ -252,6 +253,9 @@ class DataGateway:
         request (districts of any level, categories, totals, top categories). Kept for the request
         only: the derived counts are what the shared cache holds."""
         cur, version = self.cursor()
+        if f.teryt:  # a region's cells are the whole country's (which its view's map needs anyway) cut
+            return self._per_request(f"cells|{version}|{f.key()}",
+                                     lambda: cells_mod.within(self.cells(f.replace(teryt=None)), f.teryt))
         return self._per_request(f"cells|{version}|{f.key()}", lambda: _staged("data.cells", self._gmina_cells)(f))
 
     def _gmina_cells(self, f: Filters):

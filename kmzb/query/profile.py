@@ -18,7 +18,7 @@ public rules hold exactly as on the dashboard and in the API: the district's hea
 from __future__ import annotations
 
 from calendar import monthrange
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 import numpy as np
@@ -27,6 +27,7 @@ from scipy.stats import binom
 from statsmodels.stats.multitest import multipletests
 
 from kmzb import reference, teryt
+from kmzb.query import cells as cells_mod
 from kmzb.query.cells import OUTCOMES, Cells, grouped, positions, visible
 from kmzb.query.filters import Filters
 from kmzb.query.queries import (
@@ -363,23 +364,16 @@ def level_table(gw, f: Filters, prev: Filters, level: str, audience: str, within
     else:
         table = gw.districts_table(level)
         out, before = (district_counts(None, p.replace(teryt=within), level, table, audience,
-                                       _district_cells(gw.cells(p), within)) for p in (f, prev))
+                                       cells_mod.within(gw.cells(p), within)) for p in (f, prev))
     out["reports_previous"] = before["reports"].to_numpy()
     out["change"] = out["reports"] - out["reports_previous"]
     out["change_pct"] = _change_pct(out["reports"], out["reports_previous"])
     return out.reset_index(drop=True)
 
 
-def _district_cells(cells: Cells, code: str) -> Cells:
-    """The cells of one district (by its TERYT prefix): what a `teryt=code` filter would group."""
-    keep = cells.key // teryt.DIVISOR[teryt.level_of(code)] == int(code)
-    return replace(cells, key=cells.key[keep], cat=cells.cat[keep], outcome=cells.outcome[keep],
-                   status=cells.status[keep], n=cells.n[keep])
-
-
 def q_categories(gw, f: Filters, code: str, audience: str) -> pd.DataFrame:
     """`gw.categories(f.replace(teryt=code))` from the period's cells of all Poland."""
-    return category_counts(None, f.replace(teryt=code), audience, _district_cells(gw.cells(f), code))
+    return category_counts(None, f.replace(teryt=code), audience, cells_mod.within(gw.cells(f), code))
 
 
 _DAYS_SQL = "epoch(resolved_at - created_at) / 86400.0"
