@@ -148,3 +148,24 @@ def test_top_category_is_the_most_reported_visible_one(gw):
         checked += 1
     assert checked > 100
     assert np.all(top.loc[~top.index.isin(counts["powiat"]), "top_category"].isna())
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dates(min_value=DEMO_END - timedelta(days=4000), max_value=DEMO_END), st.integers(0, 1500),
+       st.sampled_from(["day", "week", "month"]))
+def test_the_series_periods_are_the_calendars(start, length, interval):
+    """Every day / Monday-started week / month from the first day's period to the last day's, with
+    each day's period (what pandas' calendar gives: W-MON weeks, month starts)."""
+    from datetime import date
+
+    end = min(start + timedelta(days=length), date(2030, 1, 1))
+    first = pd.Timestamp(start)
+    first = first - pd.Timedelta(days=first.weekday()) if interval == "week" else (
+        first.replace(day=1) if interval == "month" else first)
+    expected = pd.date_range(first, pd.Timestamp(end), freq={"day": "D", "week": "W-MON", "month": "MS"}[interval])
+    days = np.arange(np.datetime64(start, "D"), np.datetime64(end, "D") + 1).astype(np.int64)
+    labels, group = queries._period_groups(None, Filters(date_from=start, date_to=end), interval, days)
+    assert list(labels) == list(expected.strftime("%Y-%m-%d"))
+    own = pd.to_datetime(days, unit="D")
+    own = own.to_period({"day": "D", "week": "W-SUN", "month": "M"}[interval]).start_time.strftime("%Y-%m-%d")
+    assert list(labels[group]) == list(own)

@@ -228,28 +228,33 @@ def _period_starts(days: np.ndarray, interval: str) -> np.ndarray:
     return days.astype("datetime64[D]").astype("datetime64[M]").astype("datetime64[D]").astype(np.int64)
 
 
-def _periods(cur, f: Filters, interval: str) -> pd.DatetimeIndex:
-    """Every period of the interval from the filter's first day (or the data's) to its last."""
+def _periods(cur, f: Filters, interval: str) -> np.ndarray:
+    """The first day (datetime64[D]) of every period of the interval from the filter's first day (or
+    the data's) to its last; weeks start on Monday."""
     lo, hi = (None, None) if (f.date_from and f.date_to) else date_range(cur)
     start = f.date_from or lo
     end = f.date_to or hi
     if start is None or end is None:
-        return pd.DatetimeIndex([])
-    freq = {"day": "D", "week": "W-MON", "month": "MS"}[interval]
-    first = pd.Timestamp(start)
+        return np.zeros(0, dtype="datetime64[D]")
+    first, last = np.datetime64(start, "D"), np.datetime64(end, "D")
+    if interval == "month":
+        return np.arange(first.astype("datetime64[M]"), last.astype("datetime64[M]") + 1).astype("datetime64[D]")
     if interval == "week":
-        first = first - pd.Timedelta(days=first.weekday())
-    elif interval == "month":
-        first = first.replace(day=1)
-    return pd.date_range(first, pd.Timestamp(end), freq=freq)
+        first = first - (first.astype(np.int64) + 3) % 7  # 1970-01-01 was a Thursday
+    return np.arange(first, last + 1, 7 if interval == "week" else 1)
 
 
 def _period_groups(cur, f: Filters, interval: str, days: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Every period of the range as 'YYYY-MM-DD', and the period of each day number (-1: outside)."""
     periods = _periods(cur, f, interval)
-    starts = periods.values.astype("datetime64[D]").astype(np.int64)
-    return (np.array(periods.strftime("%Y-%m-%d"), dtype=object),
-            cells_mod.positions(_period_starts(days, interval), starts))
+    starts = periods.astype(np.int64)
+    labels = np.datetime_as_string(periods, unit="D").astype(object)
+    if len(days) == 0:
+        return labels, np.zeros(0, dtype=np.int64)
+    # each distinct day's period once (a few thousand days), then looked up for every cell
+    first = int(days.min())
+    lut = cells_mod.positions(_period_starts(np.arange(first, int(days.max()) + 1), interval), starts)
+    return labels, lut[days - first]
 
 
 def timeseries(cur, f: Filters, interval: str, audience: str = PUBLIC,
