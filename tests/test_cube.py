@@ -170,6 +170,7 @@ def test_a_gunicorn_worker_starts_counting_the_cube_as_it_starts(tmp_path_factor
         while gc.get_freeze_count() == 0 and time.monotonic() < deadline:
             time.sleep(0.05)
         assert gw._static.cube is not None and set(gw._static.tables) == {"voivodeship", "powiat", "gmina"}
+        assert gw._static.bboxes is not None  # a visitor's first region does not read three map files
         # the worker's long-lived objects (app, catalogues, tables, cube) are frozen out of the collector's
         # walks: a full collection now visits a small part of what the process holds
         frozen, walked = gc.get_freeze_count(), len(gc.get_objects())
