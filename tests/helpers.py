@@ -4,6 +4,8 @@ gunicorn) in a subprocess."""
 
 from __future__ import annotations
 
+import atexit
+import json
 import os
 import socket
 import subprocess
@@ -12,6 +14,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from types import SimpleNamespace
 from typing import TypeVar
 
 import requests
@@ -70,20 +73,145 @@ def wait_until_up(url: str, proc: subprocess.Popen, log: str | Path | None = Non
     return wait_for(proc, probe, log, timeout=timeout, what=url)
 
 
+# ------------------------------------------------------------------ warm Python processes
+
+# the third-party libraries `python app.py` imports (about 1.7 s of a server's 2.4 s start-up), and
+# those `python -m kmzb ingest` imports (pandas, geopandas, duckdb, ...): a warm process has imported
+# them before it is told what to run (no more than its kind of program needs: a process that exits
+# with more modules loaded takes longer to finalise them)
+WARM_IMPORTS = {
+    "server": ("numpy", "pandas", "scipy.stats", "scipy.spatial", "sklearn.cluster", "matplotlib.pyplot",
+               "mapclassify", "duckdb", "pyarrow", "shapely", "pyproj", "flask", "flask_limiter", "flask_login",
+               "flask_caching", "dash", "dash_leaflet", "dash_bootstrap_components", "dash_ag_grid",
+               "plotly.graph_objects", "openpyxl", "argon2", "requests"),
+    "cli": ("numpy", "pandas", "duckdb", "pyarrow", "shapely", "pyproj", "geopandas", "argon2"),
+}
+
+# Run as `python -c WARM_BOOT`: import WARM_IMPORTS (their output, if any, to /dev/null), read one JSON
+# line from stdin ({"args", "env", "cwd"}), take that environment and directory, and run `python ARGS`
+# (`-m module ...` or `script.py ...`) as the interpreter would, as __main__: its own exit code, an
+# uncaught exception's traceback on stderr. Only third-party libraries are imported before the
+# environment is set: the project's modules (which read KMZB_* settings) are imported by the run.
+WARM_BOOT = """
+import os, sys, json, runpy, warnings
+def _warm(names):
+    keep = os.dup(1), os.dup(2)
+    null = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(null, 1), os.dup2(null, 2)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            for name in names:
+                try:
+                    __import__(name)
+                except Exception:
+                    pass
+    finally:
+        os.dup2(keep[0], 1), os.dup2(keep[1], 2)
+        for fd in (*keep, null):
+            os.close(fd)
+_warm(sys.argv[1:])
+line = b""
+while not line.endswith(b"\\n"):
+    part = os.read(0, 1)  # byte by byte: what follows the line is the program's own stdin
+    if not part:
+        sys.exit(0)  # never handed a program
+    line += part
+req = json.loads(line)
+os.environ.clear()
+os.environ.update(req["env"])
+os.chdir(req["cwd"])
+if os.environ.get("PYTHONUNBUFFERED"):
+    sys.stdout.reconfigure(write_through=True)
+    sys.stderr.reconfigure(write_through=True)
+args = req["args"]
+del _warm, line, part, req
+if args[0] == "-m":
+    sys.argv = args[1:]
+    sys.path[0] = os.getcwd()
+    runpy.run_module(args[1], run_name="__main__", alter_sys=True)
+else:
+    sys.argv = args
+    sys.path[0] = os.path.dirname(os.path.abspath(args[0]))
+    runpy.run_path(args[0], run_name="__main__")
+"""
+
+_spares: dict[str, tuple[subprocess.Popen, str | None]] = {}
+
+
+def _spawn(kind: str) -> tuple[subprocess.Popen, str | None]:
+    cmd = [sys.executable, "-c", WARM_BOOT, *WARM_IMPORTS[kind]]
+    if kind == "server":  # stdout and stderr to a log file
+        log = tempfile.NamedTemporaryFile(prefix="kmzb-server-", suffix=".log", delete=False)
+        proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=log, stderr=subprocess.STDOUT)
+        log.close()
+        return proc, log.name
+    return subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True), None
+
+
+def _end_spares() -> None:
+    for proc, _ in _spares.values():
+        proc.kill()
+        proc.wait()
+
+
+atexit.register(_end_spares)
+
+
+def warm_python(args: list[str], env: dict, cwd: Path | str, *, kind: str = "cli",
+                input: str | None = None) -> tuple[subprocess.Popen, str | None]:
+    """`python ARGS` (args: `-m module ...` or `script.py ...`) in `cwd` with exactly the environment
+    `env`, in a process that imported WARM_IMPORTS[kind] before it was needed: one is kept ready per
+    kind and test process, and the next one starts as this one is handed out. Kind "cli": text
+    stdout and stderr pipes, `input` written to its stdin (then closed); kind "server": stdout and
+    stderr to a log file, whose path is returned with the process."""
+    proc, log = _spares.pop(kind, None) or _spawn(kind)
+    if proc.poll() is not None:  # a spare that died: a fresh one
+        proc, log = _spawn(kind)
+    _spares[kind] = _spawn(kind)
+    proc.args = [sys.executable, *args]
+    request = json.dumps({"args": [str(a) for a in args], "env": env, "cwd": str(cwd)}) + "\n"
+    proc.stdin.write(request.encode() if kind == "server" else request)
+    if input is not None:
+        proc.stdin.write(input)
+    proc.stdin.close()
+    proc.stdin = None  # closed: communicate() and wait() must not flush it
+    return proc, log
+
+
+def run_python(args: list[str], env: dict, cwd: Path | str, *, input: str | None = None,
+               timeout: float | None = None) -> subprocess.CompletedProcess:
+    """subprocess.run([sys.executable, *args], capture_output=True, text=True, ...) in a warm process."""
+    proc, _ = warm_python(args, env, cwd, input=input)
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.communicate()
+        raise
+    return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
+
+
 class ServerProcess:
     """The real server in a subprocess on a free loopback port, its output in a log file; ready
     once `ready_path` answers with a response `up` accepts (stopped again if it never does)."""
 
     def __init__(self, args: list[str], env: dict, *, port: int | None = None, ready_path: str = "/api/v1/meta",
                  up: Callable[[requests.Response], bool] = lambda r: r.status_code in (200, 503),
-                 timeout: float = 60, name: str = "server", cwd: Path | None = None):
+                 timeout: float = 60, name: str = "server", cwd: Path | None = None, warm: bool = False):
         from kmzb.config import PROJECT_ROOT
 
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.log = tempfile.NamedTemporaryFile(prefix=f"kmzb-{name}-", suffix=".log", delete=False)
-        self.proc = subprocess.Popen([a.format(port=self.port) for a in args], cwd=cwd or PROJECT_ROOT,
-                                     env={**os.environ, **env}, stdout=self.log, stderr=subprocess.STDOUT)
+        args = [a.format(port=self.port) for a in args]
+        if warm and args[0] == sys.executable:  # the same command in a warm process (warm_python)
+            self.proc, log = warm_python(args[1:], {**os.environ, **env}, cwd or PROJECT_ROOT, kind="server")
+            self.log = SimpleNamespace(name=log)
+        else:
+            self.log = tempfile.NamedTemporaryFile(prefix=f"kmzb-{name}-", suffix=".log", delete=False)
+            self.proc = subprocess.Popen(args, cwd=cwd or PROJECT_ROOT, env={**os.environ, **env}, stdout=self.log,
+                                         stderr=subprocess.STDOUT)
         try:
             self.ready = wait_until_up(self.url + ready_path, self.proc, self.log.name, timeout=timeout, up=up)
         except RuntimeError:
@@ -103,9 +231,9 @@ class ServerProcess:
 
 
 def app_server(env: dict, port: int | None = None) -> ServerProcess:
-    """`python app.py --port P` (Werkzeug's server, as in development), up once /api/v1/meta answers
-    (200, or 503 without data)."""
-    return ServerProcess([sys.executable, "app.py", "--port", "{port}"], env, port=port)
+    """`python app.py --port P` (Werkzeug's server, as in development) in a warm process, up once
+    /api/v1/meta answers (200, or 503 without data)."""
+    return ServerProcess([sys.executable, "app.py", "--port", "{port}"], env, port=port, warm=True)
 
 
 def gunicorn_server(env: dict, workers: int = 2, port: int | None = None, **kwargs) -> ServerProcess:

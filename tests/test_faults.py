@@ -27,7 +27,7 @@ from kmzb.ingest.run import run_ingest
 from kmzb.store import Store, StoreError
 
 from .conftest import GDANSK, GEO_DIR, row, write_extract
-from .helpers import free_port, wait_until_up
+from .helpers import free_port, run_python, wait_until_up, warm_python
 
 BIG_ROWS = 300_000
 
@@ -40,13 +40,12 @@ def env_for(settings, **extra) -> dict:
 
 
 def cli(settings, *args, timeout=300):
-    return subprocess.run([sys.executable, "-m", "kmzb", *map(str, args)], cwd=PROJECT_ROOT, capture_output=True,
-                          text=True, env=env_for(settings), timeout=timeout)
+    """`python -m kmzb ARGS` (in a warm process: tests.helpers.run_python)."""
+    return run_python(["-m", "kmzb", *map(str, args)], env_for(settings), PROJECT_ROOT, timeout=timeout)
 
 
 def start_ingest(settings, *files) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "kmzb", "ingest", *map(str, files)], cwd=PROJECT_ROOT,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env_for(settings))
+    return warm_python(["-m", "kmzb", "ingest", *map(str, files)], env_for(settings), PROJECT_ROOT)[0]
 
 
 def temp_snapshots(settings) -> list[Path]:
