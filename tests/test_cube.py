@@ -203,3 +203,12 @@ def test_a_snapshots_meta_table_is_read_once_per_cursor(tmp_path_factory, shared
     other = DataGateway(demo_on_shared(tmp_path_factory, shared_store, "cube-meta2"))
     queries.history_from(Counting(other.store.cursor()[0]))  # another connection: read again
     assert Counting.reads == 2
+
+
+def test_day_search_in_the_arrays_own_type_gives_numpys_answer():
+    """cube._search looks a day up without converting the uint16 days to int64 (~1 ms a call at 3M
+    rows); for any value, also one outside uint16 (a date before 1970 or after 2149), the same index."""
+    days = np.array([0, 3, 3, 7, 65535], dtype=np.uint16)
+    for value in (-10, -1, 0, 1, 3, 4, 7, 8, 65534, 65535, 65536, 10**6):
+        for side in ("left", "right"):
+            assert cube_mod._search(days, value, side) == np.searchsorted(days.astype(np.int64), value, side)

@@ -172,6 +172,18 @@ def _small(a: np.ndarray) -> np.ndarray:
     return a.astype(np.uint16) if len(a) == 0 or (a.min() >= 0 and a.max() < 65535) else a.astype(np.int32)
 
 
+def _search(a: np.ndarray, value, side: str = "left") -> int:
+    """np.searchsorted(a, value, side) for one value, in a's own dtype: numpy would otherwise convert
+    the whole array (2.7 M uint16 days) to the value's int64 on every call, ~1 ms each."""
+    value = int(value)
+    info = np.iinfo(a.dtype)
+    if value < info.min:
+        return 0
+    if value > info.max:
+        return len(a)
+    return int(np.searchsorted(a, a.dtype.type(value), side))
+
+
 def _day(d) -> int:
     return int((np.datetime64(d, "D") - EPOCH).astype(np.int64))
 
@@ -181,8 +193,8 @@ def _lut(values: tuple[str, ...], chosen: tuple[str, ...]) -> np.ndarray:
 
 
 def _day_slice(cube: Cube, f: Filters) -> slice:
-    lo = 0 if f.date_from is None else int(np.searchsorted(cube.day, _day(f.date_from), "left"))
-    hi = len(cube.day) if f.date_to is None else int(np.searchsorted(cube.day, _day(f.date_to), "right"))
+    lo = 0 if f.date_from is None else _search(cube.day, _day(f.date_from), "left")
+    hi = len(cube.day) if f.date_to is None else _search(cube.day, _day(f.date_to), "right")
     return slice(lo, max(lo, hi))
 
 
@@ -228,8 +240,8 @@ def _range_counts(cube: Cube, f: Filters) -> np.ndarray:
     j = int(np.searchsorted(cube.year_days, b + 1, "right")) - 1  # the last 1 January on or before b + 1
     if j <= i:
         return _cell_counts(cube, sl)
-    head = slice(sl.start, int(np.searchsorted(cube.day, cube.year_days[i], "left")))
-    tail = slice(int(np.searchsorted(cube.day, cube.year_days[j], "left")), sl.stop)
+    head = slice(sl.start, _search(cube.day, cube.year_days[i], "left"))
+    tail = slice(_search(cube.day, cube.year_days[j], "left"), sl.stop)
     whole = cube.year_cum[j].astype(np.float64) - cube.year_cum[i]
     return whole + _cell_counts(cube, head) + _cell_counts(cube, tail)
 
@@ -274,8 +286,7 @@ def day_cells(cube: Cube, f: Filters) -> Cells:
             start, stop = cube.voivodeship_rows.get(f.teryt[:2], (0, 0))
             rows = cube.by_voivodeship[start:stop]
             d = cube.day[rows]
-            rows = rows[np.searchsorted(d, cube.day[sl.start], "left"):np.searchsorted(d, cube.day[sl.stop - 1],
-                                                                                         "right")]
+            rows = rows[_search(d, cube.day[sl.start], "left"):_search(d, cube.day[sl.stop - 1], "right")]
         days, co, n = cube.day[rows], cube.co[rows], cube.n[rows]
         if f.statuses or f.teryt or f.sources:  # not dimensions of the output: on the rows
             keep = np.ones(len(days), dtype=bool)
@@ -312,8 +323,8 @@ def week_heatmap_counts(cube: Cube, f: Filters, audience: str) -> list[tuple[int
     public: no hidden category, confirmed-only ones once confirmed) — what queries.week_heatmap's
     query returns. Each filter is a slice, a small lookup or a range test on the rows."""
     heat = cube.heat
-    lo = 0 if f.date_from is None else int(np.searchsorted(heat.day, _day(f.date_from), "left"))
-    hi = len(heat.day) if f.date_to is None else int(np.searchsorted(heat.day, _day(f.date_to), "right"))
+    lo = 0 if f.date_from is None else _search(heat.day, _day(f.date_from), "left")
+    hi = len(heat.day) if f.date_to is None else _search(heat.day, _day(f.date_to), "right")
     sl = slice(lo, max(lo, hi))
     ng, n_cat, n_st = cube.shape
     keeps = []
