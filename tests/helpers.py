@@ -110,7 +110,9 @@ def _warm(names):
         os.dup2(keep[0], 1), os.dup2(keep[1], 2)
         for fd in (*keep, null):
             os.close(fd)
-_warm(sys.argv[1:])
+_warm(sys.argv[2:])
+os.write(int(sys.argv[1]), b"1")  # ready
+os.close(int(sys.argv[1]))
 line = b""
 while not line.endswith(b"\\n"):
     part = os.read(0, 1)  # byte by byte: what follows the line is the program's own stdin
@@ -121,6 +123,8 @@ req = json.loads(line)
 os.environ.clear()
 os.environ.update(req["env"])
 os.chdir(req["cwd"])
+if req.get("umask") is not None:
+    os.umask(req["umask"])
 if os.environ.get("PYTHONUNBUFFERED"):
     sys.stdout.reconfigure(write_through=True)
     sys.stderr.reconfigure(write_through=True)
@@ -136,52 +140,94 @@ else:
     runpy.run_path(args[0], run_name="__main__")
 """
 
-_spares: dict[str, tuple[subprocess.Popen, str | None]] = {}
+class _Spare:
+    """A warm process of one kind, still importing until `ready()`."""
+
+    def __init__(self, kind: str):
+        import select
+
+        self._select = select.select
+        self.log = None
+        ready_r, ready_w = os.pipe()  # it writes a byte here once its imports are done
+        cmd = [sys.executable, "-c", WARM_BOOT, str(ready_w), *WARM_IMPORTS[kind]]
+        if kind == "server":  # stdout and stderr to a log file
+            log = tempfile.NamedTemporaryFile(prefix="kmzb-server-", suffix=".log", delete=False)
+            self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=log, stderr=subprocess.STDOUT,
+                                         pass_fds=(ready_w,))
+            log.close()
+            self.log = log.name
+        else:
+            self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                         stderr=subprocess.PIPE, text=True, pass_fds=(ready_w,))
+        os.close(ready_w)
+        self._ready_r = ready_r
+
+    def ready(self) -> bool:
+        return self.proc.poll() is None and bool(self._select([self._ready_r], [], [], 0)[0])
+
+    def close(self) -> None:
+        os.close(self._ready_r)
 
 
-def _spawn(kind: str) -> tuple[subprocess.Popen, str | None]:
-    cmd = [sys.executable, "-c", WARM_BOOT, *WARM_IMPORTS[kind]]
-    if kind == "server":  # stdout and stderr to a log file
-        log = tempfile.NamedTemporaryFile(prefix="kmzb-server-", suffix=".log", delete=False)
-        proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=log, stderr=subprocess.STDOUT)
-        log.close()
-        return proc, log.name
-    return subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True), None
+_spares: dict[str, _Spare] = {}
 
 
 def _end_spares() -> None:
-    for proc, _ in _spares.values():
-        proc.kill()
-        proc.wait()
+    for spare in _spares.values():
+        spare.proc.kill()
+        spare.proc.wait()
 
 
 atexit.register(_end_spares)
 
 
 def warm_python(args: list[str], env: dict, cwd: Path | str, *, kind: str = "cli",
-                input: str | None = None) -> tuple[subprocess.Popen, str | None]:
+                input: str | None = None, umask: int | None = None) -> tuple[subprocess.Popen, str | None]:
     """`python ARGS` (args: `-m module ...` or `script.py ...`) in `cwd` with exactly the environment
-    `env`, in a process that imported WARM_IMPORTS[kind] before it was needed: one is kept ready per
-    kind and test process, and the next one starts as this one is handed out. Kind "cli": text
-    stdout and stderr pipes, `input` written to its stdin (then closed); kind "server": stdout and
-    stderr to a log file, whose path is returned with the process."""
-    proc, log = _spares.pop(kind, None) or _spawn(kind)
-    if proc.poll() is not None:  # a spare that died: a fresh one
-        proc, log = _spawn(kind)
-    _spares[kind] = _spawn(kind)
+    `env`, in a process that imported WARM_IMPORTS[kind] before it was needed, if one is ready (one
+    is kept per kind and test process, the next one starting as one is handed out), else started as
+    usual. Kind "cli": text stdout and stderr pipes, `input` written to its stdin (then closed);
+    kind "server": stdout and stderr to a log file, whose path is returned with the process."""
+    args = [str(a) for a in args]
+    spare = _spares.pop(kind, None)
+    if spare is None or not spare.ready():  # none ready yet: the plain command
+        if spare is not None:
+            _spares[kind] = spare
+        else:
+            _spares[kind] = _Spare(kind)
+        return _cold(args, env, cwd, kind, input, umask)
+    spare.close()
+    _spares[kind] = _Spare(kind)
+    proc = spare.proc
     proc.args = [sys.executable, *args]
-    request = json.dumps({"args": [str(a) for a in args], "env": env, "cwd": str(cwd)}) + "\n"
+    request = json.dumps({"args": args, "env": env, "cwd": str(cwd), "umask": umask}) + "\n"
     proc.stdin.write(request.encode() if kind == "server" else request)
     if input is not None:
         proc.stdin.write(input)
     proc.stdin.close()
     proc.stdin = None  # closed: communicate() and wait() must not flush it
-    return proc, log
+    return proc, spare.log
+
+
+def _cold(args, env, cwd, kind, input, umask) -> tuple[subprocess.Popen, str | None]:
+    cmd = [sys.executable, *args]
+    if kind == "server":
+        log = tempfile.NamedTemporaryFile(prefix="kmzb-server-", suffix=".log", delete=False)
+        proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT)
+        log.close()
+        return proc, log.name
+    proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdin=subprocess.PIPE if input is not None else None,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            umask=-1 if umask is None else umask)
+    if input is not None:
+        proc.stdin.write(input)
+        proc.stdin.close()
+        proc.stdin = None
+    return proc, None
 
 
 def run_python(args: list[str], env: dict, cwd: Path | str, *, input: str | None = None,
-               timeout: float | None = None) -> subprocess.CompletedProcess:
+               timeout: float | None = None, check: bool = False) -> subprocess.CompletedProcess:
     """subprocess.run([sys.executable, *args], capture_output=True, text=True, ...) in a warm process."""
     proc, _ = warm_python(args, env, cwd, input=input)
     try:
@@ -190,7 +236,10 @@ def run_python(args: list[str], env: dict, cwd: Path | str, *, input: str | None
         proc.kill()
         proc.communicate()
         raise
-    return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
+    done = subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
+    if check:
+        done.check_returncode()
+    return done
 
 
 class ServerProcess:

@@ -15,6 +15,7 @@ from kmzb.ingest.run import run_ingest
 from kmzb.store import Store
 
 from .conftest import GDANSK, KRAKOW, WROCLAW, row, write_extract
+from .helpers import run_python, warm_python
 
 
 def q(settings, sql):
@@ -23,8 +24,8 @@ def q(settings, sql):
 
 
 def cli(*args, env=None, check=False):
-    return subprocess.run([sys.executable, "-m", "kmzb", *args], cwd=PROJECT_ROOT, capture_output=True,
-                          text=True, env={**os.environ, **(env or {})}, check=check, timeout=300)
+    """`python -m kmzb ARGS` (in a warm process: tests.helpers.run_python)."""
+    return run_python(["-m", "kmzb", *args], {**os.environ, **(env or {})}, PROJECT_ROOT, check=check, timeout=300)
 
 
 def test_upsert_latest_modification_wins_and_history_is_kept(settings, tmp_path):
@@ -162,8 +163,7 @@ def test_readers_keep_serving_during_ingest_and_see_new_data_without_restart(set
     assert cur.execute("SELECT count(*) FROM reports").fetchone()[0] == 2000
     big = write_extract(tmp_path / "kmzb_20240502.csv",
                         [row(i, created="2024-05-02 10:00:00", place=KRAKOW) for i in range(2001, 60001)])
-    proc = subprocess.Popen([sys.executable, "-m", "kmzb", "ingest", str(big)], cwd=PROJECT_ROOT,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=os.environ.copy())
+    proc, _ = warm_python(["-m", "kmzb", "ingest", str(big)], os.environ.copy(), PROJECT_ROOT)
     seen = set()
     deadline = time.time() + 120
     while proc.poll() is None and time.time() < deadline:
@@ -256,14 +256,14 @@ def test_a_running_ingest_shows_no_readable_file(settings, tmp_path):
                                         [row(i, opis="Jan Kowalski") for i in range(1, 2001)])])
     big = write_extract(tmp_path / "kmzb_20240502.csv",
                         [row(i, created="2024-05-02 10:00:00", opis="ul. Długa 5") for i in range(2001, 60001)])
-    proc = subprocess.Popen([sys.executable, "-m", "kmzb", "ingest", str(big)], cwd=PROJECT_ROOT, umask=0o022,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=os.environ.copy())
+    proc, _ = warm_python(["-m", "kmzb", "ingest", str(big)], os.environ.copy(), PROJECT_ROOT, umask=0o022)
     seen: dict[str, set[int]] = {}
     deadline = time.time() + 120
     while proc.poll() is None and time.time() < deadline:
         for p in [settings.store_dir, settings.runs_dir, *settings.store_dir.iterdir(), *settings.runs_dir.rglob("*")]:
             try:
-                seen.setdefault(p.name, set()).add(mode(p))
+                m = mode(p)  # before the entry: a file gone between the listing and its stat is not seen
+                seen.setdefault(p.name, set()).add(m)
             except FileNotFoundError:
                 pass
         time.sleep(0.005)
