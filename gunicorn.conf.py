@@ -3,6 +3,7 @@
 
 Environment:
 - KMZB_WORKERS  number of worker processes (default 2);
+- KMZB_THREADS  request threads per worker (default 4);
 - KMZB_BIND     address to listen on (default 127.0.0.1:8050; put a reverse proxy in front);
 - KMZB_DATA_DIR, KMZB_GEO_DIR, KMZB_CACHE, ... as for `python app.py` (see kmzb/config.py).
 
@@ -19,7 +20,7 @@ from kmzb.config import env_int
 bind = os.environ.get("KMZB_BIND", "127.0.0.1:8050")
 workers = env_int("KMZB_WORKERS", 2)
 worker_class = "gthread"
-threads = 4
+threads = env_int("KMZB_THREADS", 4)
 timeout = 30
 graceful_timeout = 30
 keepalive = 5

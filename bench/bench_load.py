@@ -58,6 +58,7 @@ from _common import parse_server_timing, view_callbacks, wait_warm  # noqa: E402
 from tests.helpers import dash_outputs, free_port, wait_until_up  # noqa: E402
 
 TARGET_P95_MS = 500.0
+THREADS = int(os.environ.get("KMZB_THREADS", "4"))  # gunicorn.conf.py reads the same variable
 LEVELS = ("voivodeship", "powiat", "gmina")
 PRESETS = ("7d", "30d", "90d", "ytd", "last_year", "all")
 OUTCOMES = ("pending", "confirmed", "unconfirmed")
@@ -518,7 +519,7 @@ def main(argv=None) -> int:
     srv = Gunicorn(data_dir, args.workers, OUT / "cache-load", OUT / "load-gunicorn.log", geo_dir, args.root.resolve())
     wait_warm(srv.url)  # the workers' cubes counted, as on a server that has been up a while
     try:
-        print(f"gunicorn on {srv.url}: {args.workers} workers x 4 threads; data version "
+        print(f"gunicorn on {srv.url}: {args.workers} workers x {THREADS} threads; data version "
               f"{srv.meta['data_version']}, {srv.meta['reports']:,} reports; {args.users} users for "
               f"{args.duration:.0f} s", file=sys.stderr, flush=True)
         app = App(srv.url)
@@ -557,7 +558,7 @@ def main(argv=None) -> int:
     result = {
         "benchmark": "load", "finished_at": time.strftime("%Y-%m-%dT%H:%M:%S"),
         "machine": {"cpus": os.cpu_count(), "loadavg_at_end": [round(x, 2) for x in os.getloadavg()]},
-        "config": {"users": args.users, "duration_s": args.duration, "workers": args.workers, "threads": 4,
+        "config": {"users": args.users, "duration_s": args.duration, "workers": args.workers, "threads": THREADS,
                    "think_s": list(args.think), "ramp_s": args.ramp, "cache": "on", "scale": scale, "data_dir": str(data_dir),
                    "data_version": srv.meta["data_version"], "reports": srv.meta["reports"], "seed": args.seed,
                    "other_benchmarks_running": others, "cpu_busy_before": busy_before},
