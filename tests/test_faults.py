@@ -1,6 +1,6 @@
 """Faults with real processes on a real store in tmp_path: an ingest killed halfway, two ingests at
-once, damaged snapshot files (under a running server and for a fresh one), bad input files, and a
-gunicorn worker killed under load.
+once, damaged snapshot files (under a running server and for a fresh one), bad input files. (A
+gunicorn worker killed under load: tests/test_login_race.py, on that module's gunicorn.)
 
 What must hold (shared/spec/nightly-extract.md, "Atomic" and "Bad files"): the served data never
 changes because something failed, every failure is a clear message with a non-zero exit (no
@@ -13,7 +13,6 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 from datetime import date
 from pathlib import Path
@@ -27,7 +26,7 @@ from kmzb.ingest.run import run_ingest
 from kmzb.store import Store, StoreError
 
 from .conftest import GDANSK, GEO_DIR, row, write_extract
-from .helpers import free_port, run_python, wait_until_up, warm_python
+from .helpers import run_python, warm_python
 
 BIG_ROWS = 300_000
 
@@ -447,47 +446,3 @@ def test_bad_inputs_on_an_empty_data_directory(settings, tmp_path):
     check_bad_inputs(settings, tmp_path)
     assert not (settings.store_dir / "CURRENT").exists()
     assert snapshots(settings) == [] and temp_snapshots(settings) == []
-
-
-# ----------------------------------------------------------------------------- gunicorn
-
-def test_gunicorn_config_serves_and_replaces_a_killed_worker(settings, tmp_path):
-    (v1, n1), = base_store(settings, tmp_path)
-    port = free_port()
-    log = open(tmp_path / "gunicorn.log", "w+")
-    env = env_for(settings, KMZB_BIND=f"127.0.0.1:{port}", KMZB_WORKERS="2")
-    proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "app:server"],
-                            cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        r = wait_until_up(url + "/api/v1/meta", proc, log.name)
-        assert r.status_code == 200 and r.json()["data_version"] == v1
-        workers = [int(p) for p in subprocess.run(["pgrep", "-P", str(proc.pid)], capture_output=True,
-                                                  text=True).stdout.split()]
-        assert len(workers) == 2
-        os.kill(workers[0], signal.SIGKILL)
-        ok = 0
-        for _ in range(40):  # the master starts a new worker; the other one serves meanwhile
-            try:
-                ok += requests.get(url + "/api/v1/meta", timeout=10).status_code == 200
-            except requests.RequestException:
-                pass
-            time.sleep(0.05)
-        assert ok >= 35
-        deadline = time.time() + 30
-        while time.time() < deadline:
-            now = [int(p) for p in subprocess.run(["pgrep", "-P", str(proc.pid)], capture_output=True,
-                                                  text=True).stdout.split()]
-            if len(now) == 2 and workers[0] not in now:
-                break
-            time.sleep(0.2)
-        assert len(now) == 2 and workers[0] not in now
-        text = Path(log.name).read_text()
-        assert '"GET /api/v1/meta HTTP/1.1" 200' in text  # the access log goes to stdout
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=35)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()

@@ -5,13 +5,18 @@ one name sent at once must not buy more than 5 password checks, on one worker or
   together by a barrier; a spy on the password check counts the checks and holds every request
   that reached one until all 20 are either checking or answered, so the old check-then-record
   race shows every time instead of by luck.
-- The real server: gunicorn with 2 workers, 20 concurrent POSTs over HTTP.
+- The real server: gunicorn with 2 workers, 20 concurrent POSTs over HTTP; and (last, on the same
+  server) a worker killed: the other one serves meanwhile and the master starts a new one.
 """
 
 from __future__ import annotations
 
+import os
 import re
+import signal
+import subprocess
 import threading
+import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
@@ -213,3 +218,28 @@ def test_gunicorn_right_password_as_the_20th(gunicorn):
     assert logged_in <= 1 and LIMIT <= wrong_checked + logged_in
     assert logged_in or wrong_checked == LIMIT
     assert got[429] == N - wrong_checked - logged_in
+
+
+def test_gunicorn_replaces_a_killed_worker(gunicorn):
+    """gunicorn.conf.py's master replaces a worker killed under load, the other one serving
+    meanwhile (last in the module: it changes the server's workers)."""
+    def workers() -> list[int]:
+        return [int(p) for p in subprocess.run(["pgrep", "-P", str(gunicorn.proc.pid)], capture_output=True,
+                                               text=True).stdout.split()]
+
+    before = workers()
+    assert len(before) == 2
+    os.kill(before[0], signal.SIGKILL)
+    ok = 0
+    for _ in range(40):  # the master starts a new worker; the other one serves meanwhile
+        try:
+            ok += requests.get(gunicorn.url + "/login", timeout=10).status_code == 200
+        except requests.RequestException:
+            pass
+        time.sleep(0.05)
+    assert ok >= 35
+    deadline = time.time() + 30
+    while (now := workers()) and not (len(now) == 2 and before[0] not in now) and time.time() < deadline:
+        time.sleep(0.2)
+    assert len(now) == 2 and before[0] not in now
+    assert '"GET /login HTTP/1.1" 200' in gunicorn.logs()  # the access log goes to stdout
