@@ -181,6 +181,13 @@ def _end_spares() -> None:
 atexit.register(_end_spares)
 
 
+def prewarm(*kinds: str) -> None:
+    """Start a warm process of each kind (default: all) now, so the first one asked for is ready."""
+    for kind in kinds or tuple(WARM_IMPORTS):
+        if kind not in _spares:
+            _spares[kind] = _Spare(kind)
+
+
 def warm_python(args: list[str], env: dict, cwd: Path | str, *, kind: str = "cli",
                 input: str | None = None, umask: int | None = None) -> tuple[subprocess.Popen, str | None]:
     """`python ARGS` (args: `-m module ...` or `script.py ...`) in `cwd` with exactly the environment
