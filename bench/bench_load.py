@@ -525,6 +525,7 @@ def main(argv=None) -> int:
         app = App(srv.url)
         rec = Recorder()
         t0 = time.time()
+        gen_cpu0 = time.process_time()  # this process: the load generator's own CPU on the same cores
         stop_at = t0 + args.duration
         users = [User(i, srv.url, app, rec, stop_at, args.seed * 1000 + i, tuple(args.think))
                  for i in range(args.users)]
@@ -535,6 +536,7 @@ def main(argv=None) -> int:
         for u in users:
             u.join(timeout=max(1.0, stop_at - time.time()) + 90)
         wall = time.time() - t0
+        gen_cpu = round((time.process_time() - gen_cpu0) / wall, 3)
         stuck = sum(u.is_alive() for u in users)
         rss = srv.rss_mb()
         alive_workers = len(srv.workers())
@@ -557,7 +559,8 @@ def main(argv=None) -> int:
     actions = {k.removeprefix("action: "): stats(v) for k, v in sorted(rec.lat.items()) if k.startswith("action: ")}
     result = {
         "benchmark": "load", "finished_at": time.strftime("%Y-%m-%dT%H:%M:%S"),
-        "machine": {"cpus": os.cpu_count(), "loadavg_at_end": [round(x, 2) for x in os.getloadavg()]},
+        "machine": {"cpus": os.cpu_count(), "loadavg_at_end": [round(x, 2) for x in os.getloadavg()],
+                    "load_generator_cpu_s_per_s": gen_cpu},
         "config": {"users": args.users, "duration_s": args.duration, "workers": args.workers, "threads": THREADS,
                    "think_s": list(args.think), "ramp_s": args.ramp, "cache": "on", "scale": scale, "data_dir": str(data_dir),
                    "data_version": srv.meta["data_version"], "reports": srv.meta["reports"], "seed": args.seed,
@@ -587,7 +590,8 @@ def main(argv=None) -> int:
     print(table([(k, v["n"], "", v.get("p50_ms"), v.get("p95_ms"), v.get("p99_ms"), v.get("max_ms"),
                   round(v["n"] / wall, 1)) for k, v in actions.items()]))
     cpu_rows, cpu_total = cpu_table(rec, wall)
-    print(f"\nserver CPU (request threads; Server-Timing): {cpu_total} CPU-s per s of {os.cpu_count()} cores")
+    print(f"\nserver CPU (request threads; Server-Timing): {cpu_total} CPU-s per s of {os.cpu_count()} cores; "
+          f"the load generator itself: {gen_cpu} CPU-s per s")
     for r in cpu_rows:
         print(f"  {r['kind']:<28} n={r['n']:<6} mean {r['cpu_mean_ms']:>6} ms  p95 {r['cpu_p95_ms']:>6} ms  "
               f"{r['cpu_s_per_s']:.3f} CPU-s/s  {r['stages_ms_mean']}")
