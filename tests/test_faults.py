@@ -193,8 +193,9 @@ def test_ingest_killed_halfway_leaves_served_data_unchanged_and_next_ingest_clea
     assert served(settings) == (v1, n1)
     status, meta = srv.meta()
     assert status == 200 and (meta["data_version"], meta["reports"]) == (v1, n1)
-    rows = srv.get("/api/v1/districts?level=voivodeship").json()["rows"]
-    assert sum(r["reports"] for r in rows) == n1
+    r = srv.get("/api/v1/districts?level=voivodeship")
+    assert r.status_code == 200, r.text
+    assert sum(x["reports"] for x in r.json()["rows"]) == n1
     assert len(snapshots(settings)) == 1
 
     # the next ingest takes the lock the dead process held, removes its leftovers and publishes
