@@ -92,18 +92,7 @@ def build(cur, enum_values: tuple, outcome_of_status: np.ndarray) -> Cube:
     cats, sts, _ = enum_values
     sources = tuple(cur.execute("SELECT enum_range(NULL::source_t)").fetchone()[0])
     lo, hi = cur.execute("SELECT min(created_date), max(created_date) FROM reports").fetchone()
-    parts: dict[str, list[np.ndarray]] = {k: [] for k in ("day", "g", "cat", "st", "src", "n")}
-    for year in range(lo.year, hi.year + 1) if lo is not None else ():
-        # a year at a time: the grouping's hash table (and the process's peak memory) stays small
-        r = cur.execute("""
-            SELECT (created_date - DATE '1970-01-01')::INTEGER AS day, gmina::INTEGER AS g,
-                   enum_code(category)::TINYINT AS cat, enum_code(status)::TINYINT AS st,
-                   enum_code(source)::TINYINT AS src, count(*)::INTEGER AS n
-            FROM reports WHERE created_date >= make_date(?, 1, 1) AND created_date < make_date(?, 1, 1)
-            GROUP BY ALL ORDER BY day""", [year, year + 1]).fetchnumpy()
-        for k in parts:
-            parts[k].append(np.asarray(r[k]))
-    col = {k: np.concatenate(v) if v else np.zeros(0, dtype=np.int32) for k, v in parts.items()}
+    col = _by_year(cur, lo, hi)
     gminas, gidx = np.unique(col["g"].astype(np.int64), return_inverse=True)
     outcome_of_status = np.asarray(outcome_of_status, dtype=np.int8)
     cat, st = col["cat"].astype(np.int64), col["st"].astype(np.int64)
@@ -111,7 +100,7 @@ def build(cur, enum_values: tuple, outcome_of_status: np.ndarray) -> Cube:
     co = (cat * len(cells_mod.OUTCOMES) + outcome_of_status[st]).astype(np.int16)
     day, n = _small(col["day"]), _small(col["n"])
     cube = Cube(day, gcs, co, col["src"].astype(np.int8), n, gminas, tuple(cats), tuple(sts), sources,
-                outcome_of_status, _heat(cur, lo, hi, gminas, tuple(cats), outcome_of_status))
+                outcome_of_status, _heat(cur, lo, hi, gminas, tuple(cats), tuple(sts), outcome_of_status))
     if len(day) == 0:
         return cube
     width = len(cats) * len(cells_mod.OUTCOMES)
@@ -137,34 +126,44 @@ def build(cur, enum_values: tuple, outcome_of_status: np.ndarray) -> Cube:
                                by_voivodeship=by_voivodeship, voivodeship_rows=voivodeship_rows)
 
 
-def _public(categories: tuple[str, ...], outcome_of_status: np.ndarray) -> np.ndarray:
-    """Per (category x status): whether the public counts it (cells.visible's rule)."""
-    hidden, only = cells_mod._visibility(categories)
-    confirmed = outcome_of_status == cells_mod.OUTCOMES.index("confirmed")
-    return (~hidden[:, None] & ~(only[:, None] & ~confirmed[None, :])).ravel()
-
-
-def _heat(cur, lo, hi, gminas: np.ndarray, cats: tuple[str, ...], outcome_of_status: np.ndarray) -> Heat:
-    n_cat, n_st = len(cats), len(outcome_of_status)
-    parts: dict[str, list[np.ndarray]] = {k: [] for k in ("day", "g", "cat", "st", "src", "dm", "tm", "n")}
+def _by_year(cur, lo, hi, more: str = "", where: str = "", more_keys: tuple[str, ...] = ()) -> dict:
+    """The reports counted by (day, gmina, category, status, source, `more` columns), a year at a time (the
+    grouping's hash table, and the process's peak memory, stay small), sorted by day: numpy columns."""
+    keys = ("day", "g", "cat", "st", "src", *more_keys, "n")
+    parts: dict[str, list[np.ndarray]] = {k: [] for k in keys}
     for year in range(lo.year, hi.year + 1) if lo is not None else ():
-        r = cur.execute("""
+        r = cur.execute(f"""
             SELECT (created_date - DATE '1970-01-01')::INTEGER AS day, gmina::INTEGER AS g,
                    enum_code(category)::TINYINT AS cat, enum_code(status)::TINYINT AS st,
-                   enum_code(source)::TINYINT AS src, days_mask::INTEGER AS dm, times_mask::INTEGER AS tm,
-                   count(*)::INTEGER AS n
-            FROM reports WHERE created_date >= make_date(?, 1, 1) AND created_date < make_date(?, 1, 1)
-              AND days_mask > 0 AND times_mask > 0
+                   enum_code(source)::TINYINT AS src{more}, count(*)::INTEGER AS n
+            FROM reports WHERE created_date >= make_date(?, 1, 1) AND created_date < make_date(?, 1, 1) {where}
             GROUP BY ALL ORDER BY day""", [year, year + 1]).fetchnumpy()
-        for k in parts:
+        for k in keys:
             parts[k].append(np.asarray(r[k]))
-    col = {k: np.concatenate(v) if v else np.zeros(0, dtype=np.int32) for k, v in parts.items()}
+    return {k: np.concatenate(v) if v else np.zeros(0, dtype=np.int32) for k, v in parts.items()}
+
+
+def _public(categories: tuple[str, ...], statuses: tuple[str, ...], outcome_of_status: np.ndarray) -> np.ndarray:
+    """Per (category x status), flat: whether the public counts it (cells.visible, on one cell of each)."""
+    n_cat, n_st = len(categories), len(statuses)
+    cat = np.repeat(np.arange(n_cat), n_st)
+    status = np.tile(np.arange(n_st), n_cat)
+    every = Cells(np.zeros(n_cat * n_st, dtype=np.int64), cat, outcome_of_status[status].astype(np.int64), status,
+                  np.ones(n_cat * n_st), categories, statuses)
+    return cells_mod.visible(every, cells_mod.PUBLIC)
+
+
+def _heat(cur, lo, hi, gminas: np.ndarray, cats: tuple[str, ...], sts: tuple[str, ...],
+          outcome_of_status: np.ndarray) -> Heat:
+    n_cat, n_st = len(cats), len(sts)
+    col = _by_year(cur, lo, hi, ", days_mask::INTEGER AS dm, times_mask::INTEGER AS tm",
+                   "AND days_mask > 0 AND times_mask > 0", ("dm", "tm"))
     gidx = np.searchsorted(gminas, col["g"].astype(np.int64))  # every gmina here is one of the cube's
     cs = col["cat"].astype(np.int64) * n_st + col["st"].astype(np.int64)
     gcs = (gidx * (n_cat * n_st) + cs).astype(np.int32)
     masks, combo = np.unique(np.stack([col["dm"], col["tm"]], axis=1).astype(np.int64).reshape(-1, 2),
                              axis=0, return_inverse=True)
-    return Heat(_small(col["day"]), gcs, cs.astype(np.int16), _public(cats, outcome_of_status)[cs],
+    return Heat(_small(col["day"]), gcs, cs.astype(np.int16), _public(cats, sts, outcome_of_status)[cs],
                 col["src"].astype(np.int8), combo.reshape(-1).astype(np.int16), _small(col["n"]), masks)
 
 
@@ -192,9 +191,10 @@ def _lut(values: tuple[str, ...], chosen: tuple[str, ...]) -> np.ndarray:
     return np.array([v in chosen for v in values], dtype=bool)
 
 
-def _day_slice(cube: Cube, f: Filters) -> slice:
-    lo = 0 if f.date_from is None else _search(cube.day, _day(f.date_from), "left")
-    hi = len(cube.day) if f.date_to is None else _search(cube.day, _day(f.date_to), "right")
+def _day_slice(days: np.ndarray, f: Filters) -> slice:
+    """The rows of the filter's date range in sorted days (the cube's or the heat's)."""
+    lo = 0 if f.date_from is None else _search(days, _day(f.date_from), "left")
+    hi = len(days) if f.date_to is None else _search(days, _day(f.date_to), "right")
     return slice(lo, max(lo, hi))
 
 
@@ -203,6 +203,23 @@ def _gmina_range(cube: Cube, teryt: str) -> tuple[int, int]:
     scale = 10 ** (7 - len(teryt))
     return (int(np.searchsorted(cube.gminas, int(teryt) * scale, "left")),
             int(np.searchsorted(cube.gminas, (int(teryt) + 1) * scale, "left")))
+
+
+def _cat_status_ok(cube: Cube, f: Filters) -> np.ndarray:
+    """Which (category x status) pairs the filter's categories, statuses and outcomes keep (flat)."""
+    ng, nc, ns = cube.shape
+    c = _lut(cube.categories, f.categories) if f.categories else np.ones(nc, dtype=bool)
+    st = _lut(cube.statuses, f.statuses) if f.statuses else np.ones(ns, dtype=bool)
+    if f.outcomes:
+        st &= np.array([cells_mod.OUTCOMES[o] in f.outcomes for o in cube.outcome_of_status], dtype=bool)
+    return (c[:, None] & st[None, :]).ravel()
+
+
+def _in_region(cube: Cube, gcs: np.ndarray, teryt: str) -> np.ndarray:
+    """Which of these (gmina x category x status) cell codes lie in the region (its gminas are a range)."""
+    first, last = _gmina_range(cube, teryt)
+    per_gmina = len(cube.categories) * len(cube.statuses)
+    return (gcs >= first * per_gmina) & (gcs < last * per_gmina)
 
 
 def _cell_ok(cube: Cube, f: Filters) -> np.ndarray | None:
@@ -216,11 +233,7 @@ def _cell_ok(cube: Cube, f: Filters) -> np.ndarray | None:
         first, last = _gmina_range(cube, f.teryt)
         g[:] = False
         g[first:last] = True
-    c = _lut(cube.categories, f.categories) if f.categories else np.ones(nc, dtype=bool)
-    st = _lut(cube.statuses, f.statuses) if f.statuses else np.ones(ns, dtype=bool)
-    if f.outcomes:
-        st &= np.array([cells_mod.OUTCOMES[o] in f.outcomes for o in cube.outcome_of_status], dtype=bool)
-    return (g[:, None, None] & c[None, :, None] & st[None, None, :]).ravel()
+    return (g[:, None] & _cat_status_ok(cube, f)[None, :]).ravel()
 
 
 def _cell_counts(cube: Cube, sl: slice) -> np.ndarray:
@@ -232,7 +245,7 @@ def _cell_counts(cube: Cube, sl: slice) -> np.ndarray:
 def _range_counts(cube: Cube, f: Filters) -> np.ndarray:
     """Reports per cell in the filter's date range: the years it spans whole from the yearly sums,
     the days before and after them from the rows."""
-    sl = _day_slice(cube, f)
+    sl = _day_slice(cube.day, f)
     if cube.year_cum is None or sl.stop == sl.start:
         return _cell_counts(cube, sl)
     a, b = int(cube.day[sl.start]), int(cube.day[sl.stop - 1])  # the first and last day with rows
@@ -250,7 +263,7 @@ def gmina_cells(cube: Cube, f: Filters) -> Cells:
     """queries.gmina_cells from the cube: the filtered reports by (gmina, category, status)."""
     ng, n_cat, n_st = cube.shape
     if f.sources:  # the one filter that is not a dimension of the output: on the rows
-        sl = _day_slice(cube, f)
+        sl = _day_slice(cube.day, f)
         keep = _lut(cube.sources, f.sources)[cube.source[sl]]
         counts = np.bincount(cube.gcs[sl][keep], weights=cube.n[sl][keep], minlength=ng * n_cat * n_st)
     else:
@@ -268,7 +281,7 @@ def gmina_cells(cube: Cube, f: Filters) -> Cells:
 
 def day_cells(cube: Cube, f: Filters) -> Cells:
     """queries.day_cells from the cube: the filtered reports by (day of creation, category, outcome)."""
-    sl = _day_slice(cube, f)
+    sl = _day_slice(cube.day, f)
     ng, n_cat, n_st = cube.shape
     n_out = len(cells_mod.OUTCOMES)
     width = n_cat * n_out
@@ -295,8 +308,7 @@ def day_cells(cube: Cube, f: Filters) -> Cells:
                 if f.statuses:
                     keep &= _lut(cube.statuses, f.statuses)[gcs % n_st]
                 if f.teryt:
-                    first, last = _gmina_range(cube, f.teryt)
-                    keep &= (gcs >= first * n_cat * n_st) & (gcs < last * n_cat * n_st)
+                    keep &= _in_region(cube, gcs, f.teryt)
             if f.sources:
                 keep &= _lut(cube.sources, f.sources)[cube.source[rows]]
             days, co, n = days[keep], co[keep], n[keep]
@@ -323,23 +335,14 @@ def week_heatmap_counts(cube: Cube, f: Filters, audience: str) -> list[tuple[int
     public: no hidden category, confirmed-only ones once confirmed) — what queries.week_heatmap's
     query returns. Each filter is a slice, a small lookup or a range test on the rows."""
     heat = cube.heat
-    lo = 0 if f.date_from is None else _search(heat.day, _day(f.date_from), "left")
-    hi = len(heat.day) if f.date_to is None else _search(heat.day, _day(f.date_to), "right")
-    sl = slice(lo, max(lo, hi))
-    ng, n_cat, n_st = cube.shape
+    sl = _day_slice(heat.day, f)
     keeps = []
     if audience == cells_mod.PUBLIC:
         keeps.append(heat.public[sl])
     if f.categories or f.statuses or f.outcomes:
-        c = _lut(cube.categories, f.categories) if f.categories else np.ones(n_cat, dtype=bool)
-        st = _lut(cube.statuses, f.statuses) if f.statuses else np.ones(n_st, dtype=bool)
-        if f.outcomes:
-            st &= np.array([cells_mod.OUTCOMES[o] in f.outcomes for o in cube.outcome_of_status], dtype=bool)
-        keeps.append((c[:, None] & st[None, :]).ravel()[heat.cs[sl]])
+        keeps.append(_cat_status_ok(cube, f)[heat.cs[sl]])
     if f.teryt:
-        first, last = _gmina_range(cube, f.teryt)
-        g = heat.gcs[sl]
-        keeps.append((g >= first * n_cat * n_st) & (g < last * n_cat * n_st))
+        keeps.append(_in_region(cube, heat.gcs[sl], f.teryt))
     if f.sources:
         keeps.append(_lut(cube.sources, f.sources)[heat.source[sl]])
     combo, n = heat.combo[sl], heat.n[sl]

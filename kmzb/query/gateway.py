@@ -335,8 +335,10 @@ class DataGateway:
         held = self._static.weights.get(level)
         if held is None:
             from kmzb.geo.weights import queen
+            from kmzb.query.smallarea import Neighbours
 
-            held = self._static.weights[level] = queen(self.settings.assets_geo_dir, self.map_manifest(), level)
+            held = queen(self.settings.assets_geo_dir, self.map_manifest(), level)
+            held = self._static.weights[level] = {**held, "neighbors": Neighbours(held["neighbors"])}
         return held
 
     def small_area(self, f: Filters, level: str, audience: str = PUBLIC) -> pd.DataFrame:

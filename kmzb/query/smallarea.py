@@ -151,20 +151,22 @@ def conditional_p(y, neighbors: list[list[int]], permutations: int = PERMUTATION
     return out
 
 
-_FLAT: dict[int, tuple] = {}  # id(neighbors) -> (neighbors, owner, flat): a level's lists live as long as the process
+class Neighbours(list):
+    """A level's neighbour lists (list of lists of district indexes) with their (owner, neighbour)
+    index pairs flattened once (a view needs them twice; flattening 2,477 gminas' ~14k pairs in Python
+    took ~4 ms). The gateway keeps one per level for the process."""
+
+    def __init__(self, lists):
+        super().__init__(lists)
+        self.owner = np.repeat(np.arange(len(self)), [len(js) for js in self])
+        self.flat = np.fromiter((j for js in self for j in js), dtype=np.int64, count=len(self.owner))
 
 
 def _flat(neighbors: list[list[int]]) -> tuple[np.ndarray, np.ndarray]:
-    """(owner, neighbour) index pairs of the lists, flattened once per lists object (a view asks twice;
-    flattening 2,477 gminas' ~14k pairs in Python took ~4 ms)."""
-    held = _FLAT.get(id(neighbors))
-    if held is None or held[0] is not neighbors:  # the reference held keeps the id from being reused
-        owner = np.repeat(np.arange(len(neighbors)), [len(js) for js in neighbors])
-        flat = np.fromiter((j for js in neighbors for j in js), dtype=np.int64, count=len(owner))
-        if len(_FLAT) >= 16:
-            _FLAT.clear()
-        held = _FLAT[id(neighbors)] = (neighbors, owner, flat)
-    return held[1], held[2]
+    """(owner, neighbour) index pairs of the lists (held by a Neighbours, else flattened now)."""
+    if not isinstance(neighbors, Neighbours):
+        neighbors = Neighbours(neighbors)
+    return neighbors.owner, neighbors.flat
 
 
 def _neighbour_sums(y: np.ndarray, neighbors: list[list[int]]) -> np.ndarray:
