@@ -45,15 +45,6 @@ COSTLY = ("test_faults", "test_a11y", "test_dashboard", "test_disclosure", "test
           "test_profile")
 
 
-def pytest_sessionstart(session):
-    """In each `make test` process (pytest-xdist worker), a warm Python of each kind starts at once
-    (tests.helpers.warm_python), so the first server or CLI run does not wait for its imports."""
-    if os.environ.get("PYTEST_XDIST_WORKER"):
-        from .helpers import prewarm
-
-        prewarm()
-
-
 def _cost_rank(item) -> int:
     module = item.module.__name__.rsplit(".", 1)[-1]
     return COSTLY.index(module) if module in COSTLY else len(COSTLY)

@@ -26,7 +26,7 @@ from kmzb.ingest.run import run_ingest
 from kmzb.store import Store, StoreError
 
 from .conftest import GDANSK, GEO_DIR, row, write_extract
-from .helpers import run_python, warm_python
+from .helpers import run_python, start_python
 
 BIG_ROWS = 300_000
 
@@ -39,12 +39,12 @@ def env_for(settings, **extra) -> dict:
 
 
 def cli(settings, *args, timeout=300):
-    """`python -m kmzb ARGS` (in a warm process: tests.helpers.run_python)."""
+    """`python -m kmzb ARGS` (tests.helpers.run_python)."""
     return run_python(["-m", "kmzb", *map(str, args)], env_for(settings), PROJECT_ROOT, timeout=timeout)
 
 
 def start_ingest(settings, *files) -> subprocess.Popen:
-    return warm_python(["-m", "kmzb", "ingest", *map(str, files)], env_for(settings), PROJECT_ROOT)[0]
+    return start_python(["-m", "kmzb", "ingest", *map(str, files)], env_for(settings), PROJECT_ROOT)
 
 
 def temp_snapshots(settings) -> list[Path]:

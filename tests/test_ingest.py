@@ -15,7 +15,7 @@ from kmzb.ingest.run import run_ingest
 from kmzb.store import Store
 
 from .conftest import GDANSK, KRAKOW, WROCLAW, row, write_extract
-from .helpers import run_python, warm_python
+from .helpers import run_python, start_python
 
 
 def q(settings, sql):
@@ -24,7 +24,7 @@ def q(settings, sql):
 
 
 def cli(*args, env=None, check=False):
-    """`python -m kmzb ARGS` (in a warm process: tests.helpers.run_python)."""
+    """`python -m kmzb ARGS` (tests.helpers.run_python)."""
     return run_python(["-m", "kmzb", *args], {**os.environ, **(env or {})}, PROJECT_ROOT, check=check, timeout=300)
 
 
@@ -163,7 +163,7 @@ def test_readers_keep_serving_during_ingest_and_see_new_data_without_restart(set
     assert cur.execute("SELECT count(*) FROM reports").fetchone()[0] == 2000
     big = write_extract(tmp_path / "kmzb_20240502.csv",
                         [row(i, created="2024-05-02 10:00:00", place=KRAKOW) for i in range(2001, 60001)])
-    proc, _ = warm_python(["-m", "kmzb", "ingest", str(big)], os.environ.copy(), PROJECT_ROOT)
+    proc = start_python(["-m", "kmzb", "ingest", str(big)], os.environ.copy(), PROJECT_ROOT)
     seen = set()
     deadline = time.time() + 120
     while proc.poll() is None and time.time() < deadline:
@@ -256,7 +256,7 @@ def test_a_running_ingest_shows_no_readable_file(settings, tmp_path):
                                         [row(i, opis="Jan Kowalski") for i in range(1, 2001)])])
     big = write_extract(tmp_path / "kmzb_20240502.csv",
                         [row(i, created="2024-05-02 10:00:00", opis="ul. Długa 5") for i in range(2001, 60001)])
-    proc, _ = warm_python(["-m", "kmzb", "ingest", str(big)], os.environ.copy(), PROJECT_ROOT, umask=0o022)
+    proc = start_python(["-m", "kmzb", "ingest", str(big)], os.environ.copy(), PROJECT_ROOT, umask=0o022)
     seen: dict[str, set[int]] = {}
     deadline = time.time() + 120
     while proc.poll() is None and time.time() < deadline:
