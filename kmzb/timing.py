@@ -95,6 +95,11 @@ class WatchedCursor:
     def __init__(self, cur):
         self._cur = cur
 
+    @property
+    def raw(self):
+        """The DuckDB cursor underneath (a wrapper is made per call; the cursor is what lasts)."""
+        return self._cur
+
     def executed(self, sql, params, seconds: float) -> None:
         pass
 

@@ -274,7 +274,7 @@ def meta_table(cur) -> dict[str, str]:
     """The snapshot's `meta` table as a dict, read once per cursor: a snapshot never changes once
     published and a cursor reads one snapshot (kmzb.store), while a view asked for its facts (history
     start, last modification, dates) in ~6 small queries of ~1 ms each."""
-    raw = cur._cur if isinstance(cur, timing.WatchedCursor) else cur  # a timed view's wrapper is made per call
+    raw = cur.raw if isinstance(cur, timing.WatchedCursor) else cur  # a timed view's wrapper is made per call
     with _META_LOCK:
         held = _META.get(raw)
     if held is None:
