@@ -30,6 +30,7 @@ import numpy as np
 from kmzb.query import cells as cells_mod
 from kmzb.query.cells import Cells
 from kmzb.query.filters import Filters
+from kmzb.teryt import DIVISOR, level_of
 
 EPOCH = np.datetime64("1970-01-01", "D")
 
@@ -117,7 +118,7 @@ def build(cur, enum_values: tuple, outcome_of_status: np.ndarray) -> Cube:
         year_cum[k] = year_cum[k - 1] + np.bincount(gcs[at[k - 1]:at[k]], weights=n[at[k - 1]:at[k]],
                                                     minlength=ncells).astype(np.int32)
     # a region's rows without a pass over all of them (a region's time series)
-    voiv = (gminas // 100_000)[gcs // (len(cats) * len(sts))]
+    voiv = (gminas // DIVISOR["voivodeship"])[gcs // (len(cats) * len(sts))]
     by_voivodeship = np.argsort(voiv, kind="stable").astype(np.int32)  # stable: by day within each
     codes, starts = np.unique(voiv[by_voivodeship], return_index=True)
     stops = np.append(starts[1:], len(voiv))
@@ -200,7 +201,7 @@ def _day_slice(days: np.ndarray, f: Filters) -> slice:
 
 def _gmina_range(cube: Cube, teryt: str) -> tuple[int, int]:
     """The gmina indexes [first, last) of a voivodeship, powiat or gmina code (a prefix of sorted codes)."""
-    scale = 10 ** (7 - len(teryt))
+    scale = DIVISOR[level_of(teryt)]
     return (int(np.searchsorted(cube.gminas, int(teryt) * scale, "left")),
             int(np.searchsorted(cube.gminas, (int(teryt) + 1) * scale, "left")))
 

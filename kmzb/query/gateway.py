@@ -28,6 +28,7 @@ from kmzb.query import queries
 from kmzb.query.filters import Filters
 from kmzb.query.queries import PUBLIC
 from kmzb.store import Store
+from kmzb.teryt import LEVELS
 
 log = logging.getLogger(__name__)
 
@@ -194,8 +195,6 @@ class DataGateway:
         """Read now what a process reads once (the district tables, labels, map files, boxes and neighbours
         of every level) and start counting the cube, so that no visitor's request pays for them (a
         worker's first gmina view took ~150 ms more). Raises when there is no data to serve."""
-        from kmzb.teryt import LEVELS
-
         self.map_manifest()
         for level in LEVELS:
             self.districts_table(level)
@@ -432,7 +431,7 @@ class DataGateway:
 
             manifest = self.map_manifest()
             boxes = {}
-            for level in ("voivodeship", "powiat", "gmina"):
+            for level in LEVELS:
                 data = json.loads((self.settings.assets_geo_dir / manifest[level]).read_text(encoding="utf-8"))
                 for feat in data["features"]:
                     boxes[feat["properties"]["teryt"]] = feat["properties"]["bbox"]
