@@ -58,7 +58,7 @@ def cacheable_outputs(app: dash.Dash) -> set[str]:
     (map, KPIs, charts, table) and the sensitive-categories table (web.respcache keeps their answers)."""
     from dashboard import ids
 
-    wanted = (f"{ids.GEOJSON}.hideout", f"{ids.SENSITIVE_TABLE}.rowData")
+    wanted = (f"{ids.GEOJSON}.hideout", f"{ids.SENSITIVE_ROWS}.data")
     return {k for k in app.callback_map if any(w in k for w in wanted)}
 
 

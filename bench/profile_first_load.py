@@ -20,6 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import OUT, require_store, running_server, wait_page_ready, write_result  # noqa: E402
 from bench_dashboard import WATCH_JS, one_load  # noqa: E402
+from bench_first_load import wait_drawn  # noqa: E402
 
 
 def main(argv=None) -> int:
@@ -43,7 +44,10 @@ def main(argv=None) -> int:
             drv.execute_cdp_cmd("Profiler.start", {})
             drv.get(srv.url + "/" + args.url_query)
             st = wait_page_ready(drv, "ready: __kmzb.ready, kpi: __kmzb.kpi, paths: __kmzb.paths")
+            drawn = wait_drawn(drv)["now"]  # the five charts too (bench_first_load's "drawn")
             prof = drv.execute_cdp_cmd("Profiler.stop", {})["profile"]
+            cbs = drv.execute_script("return performance.getEntriesByType('resource').filter(e => "
+                                     "e.name.includes('_dash-update-component')).map(e => Math.round(e.responseEnd))")
         finally:
             drv.quit()
             if profile_dir and Path(profile_dir).name.startswith("kmzb-chrome-"):
@@ -52,8 +56,15 @@ def main(argv=None) -> int:
     nodes = {n["id"]: n for n in prof["nodes"]}
     dt = defaultdict(float)
     samples, deltas = prof.get("samples", []), prof.get("timeDeltas", [])
+    timeline = defaultdict(lambda: defaultdict(float))  # 250 ms bucket since the profiler started -> script -> ms
+    at = 0.0
     for i, sid in enumerate(samples):  # time of a sample = the delta to the next one
-        dt[sid] += (deltas[i + 1] if i + 1 < len(deltas) else 0) / 1000.0
+        at += deltas[i] / 1000.0
+        ms = (deltas[i + 1] if i + 1 < len(deltas) else 0) / 1000.0
+        dt[sid] += ms
+        url = nodes[sid]["callFrame"].get("url") or ""
+        if nodes[sid]["callFrame"]["functionName"] not in ("(idle)", "(program)"):
+            timeline[int(at // 250)][url.split("/")[-1].split("?")[0] or nodes[sid]["callFrame"]["functionName"]] += ms
     by_script, by_fn = defaultdict(float), defaultdict(float)
     for sid, ms in dt.items():
         cf = nodes[sid]["callFrame"]
@@ -73,6 +84,11 @@ def main(argv=None) -> int:
     print("top functions (self time):")
     for k, v in top_fns[:15]:
         print(f"  {v:7.0f} ms  {k[:110]}")
+    print(f"drawn (five charts too) at {drawn:.0f} ms; callbacks answered at {sorted(cbs)} ms")
+    print("busy main thread per 250 ms since the profiler started (top three scripts):")
+    for b in sorted(timeline):
+        top = sorted(timeline[b].items(), key=lambda x: -x[1])[:3]
+        print(f"  {b * 250:5d} ms {sum(timeline[b].values()):4.0f} ms busy: " + ", ".join(f"{k} {v:.0f}" for k, v in top))
     path = write_result("profile_first_load", {"ready": st, "sampled_ms": round(total), "by_script_ms": [
         (k, round(v)) for k, v in top_scripts], "top_functions_ms": [(k, round(v)) for k, v in top_fns]})
     print(f"result: {path}")

@@ -44,6 +44,6 @@ def changes_view(gw, search: str | None, aud: str = "public") -> tuple[list[dict
 
 
 def register(app, gateway_of, audience_of) -> None:
-    @app.callback(Output(card.GRID, "rowData"), Output(card.NOTE, "children"), Input(ids.URL, "search"))
+    @app.callback(Output(card.ROWS, "data"), Output(card.NOTE, "children"), Input(ids.URL, "search"))
     def update_changes(search):
         return changes_view(gateway_of(), search, audience_of())

@@ -50,7 +50,10 @@ def register(app, gateway_of, audience_of) -> None:
     @app.callback(
         Output(ids.TABLE_DOWNLOAD, "data"),
         Input(ids.TABLE_DOWNLOAD_BTN, "n_clicks"),
-        State(ids.URL, "search"), State(ids.TABLE, "virtualRowData"), State(ids.TABLE_CSV_FORMAT, "value"),
+        # the grid is created in the browser when idle (dashboard.lazy): a click before that sends no rows
+        # (allow_optional), and the CSV is then the whole table in the table's order
+        State(ids.URL, "search"), State(ids.TABLE, "virtualRowData", allow_optional=True),
+        State(ids.TABLE_CSV_FORMAT, "value"),
         prevent_initial_call=True,
     )
     def download(n, search, shown, fmt):

@@ -49,7 +49,7 @@ def sensitive_view(gw, search: str | None) -> dict:
 
 def register(app, gateway_of) -> None:
     @app.callback(
-        Output(ids.SENSITIVE_TABLE, "rowData"), Output(ids.SENSITIVE_CSV, "href"), Output(ids.SENSITIVE_NOTE, "children"),
+        Output(ids.SENSITIVE_ROWS, "data"), Output(ids.SENSITIVE_CSV, "href"), Output(ids.SENSITIVE_NOTE, "children"),
         Input(ids.URL, "search"),
     )
     def update_sensitive(search):

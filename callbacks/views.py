@@ -443,7 +443,7 @@ def register(app, gateway_of, audience_of) -> None:
         Output(ids.CHART_TIMELINE, "figure"), Output(ids.CHART_CATEGORIES, "figure"),
         Output(ids.CHART_RANKED, "figure"), Output(ids.CHART_SPEED, "figure"), Output(ids.CHART_HEATMAP, "figure"),
         Output(ids.MAP, "viewport"), Output(ids.MAP_SCOPE, "data"),
-        Output(ids.SUMMARY, "children"), Output(ids.TABLE, "rowClassRules"),
+        Output(ids.SUMMARY, "children"), Output(ids.TABLE_ROW_RULES, "data"),
         *alternatives.OUTPUTS,  # chart tables, "show results (N)", filter chips
         Input(ids.URL, "search"), State(ids.MAP_SCOPE, "data"),
     )

@@ -47,6 +47,7 @@ CHART_HEATMAP = "chart-heatmap"
 
 TABLE = "district-table"
 TABLE_COLUMNS = "district-table-columns"  # the rows, column by column (expanded in the browser)
+TABLE_ROW_RULES = "district-table-row-rules"  # the grid's rowClassRules (the chosen district's row)
 TABLE_DOWNLOAD_BTN = "table-download-btn"
 TABLE_DOWNLOAD = "table-download"
 TABLE_CSV_FORMAT = "table-csv-format"  # spreadsheet (sheet) or the API's CSV (data)
@@ -54,6 +55,7 @@ TABLE_TITLE = "table-title"
 
 # the fixed public table of the sensitive (hidden) categories
 SENSITIVE_TABLE = "sensitive-table"
+SENSITIVE_ROWS = "sensitive-rows"  # the table's rows, handed to the grid when the browser is idle
 SENSITIVE_CSV = "sensitive-csv"
 SENSITIVE_NOTE = "sensitive-note"
 

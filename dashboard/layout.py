@@ -25,9 +25,10 @@ from kmzb.i18n import (
 from kmzb.query.filters import LEVELS
 
 from . import ids, police
-from .changes import changes_card
+from .changes import changes_card, changes_grid
 from .figures import png_config
 from .grid_locale import locale_text
+from .lazy import lazy_grid
 from .sheet import default_format
 from .state import ViewState, from_query, to_query
 
@@ -198,7 +199,8 @@ def map_card(s: ViewState, lang: str, tiles_url: str, tiles_attribution: str, ex
     ], className="mb-3")
 
 
-def table_card(lang: str) -> dbc.Card:
+def district_grid(lang: str) -> dag.AgGrid:
+    """The district table's grid (created in the browser when idle: dashboard.lazy)."""
     _ = translator(lang)
     # one rule per column, in the page's language (assets/kmzb_locale.js): counts whole, per 10,000 and
     # days to 1 decimal, rates to 1 decimal %
@@ -235,6 +237,17 @@ def table_card(lang: str) -> dbc.Card:
         {"field": "median_days_to_verification", "headerName": _("Median days to verification"),
          "type": "numericColumn", "valueFormatter": dec},
     ]
+    return dag.AgGrid(
+        id=ids.TABLE, columnDefs=cols, rowData=[], className="ag-theme-alpine",
+        defaultColDef={"sortable": True, "filter": True, "resizable": True, "width": 120},
+        dashGridOptions={"animateRows": False, "pagination": True, "paginationPageSize": 50,
+                         "enableCellTextSelection": True, "localeText": locale_text(lang)},
+        getRowId="params.data.teryt", style={"height": "520px"},
+    )
+
+
+def table_card(lang: str) -> dbc.Card:
+    _ = translator(lang)
     return dbc.Card([
         dbc.CardHeader(dbc.Row([
             dbc.Col(html.H2(_("District table"), id=ids.TABLE_TITLE, className="h5 mb-0"), width="auto"),
@@ -245,21 +258,15 @@ def table_card(lang: str) -> dbc.Card:
                 dbc.Button(_("Download CSV"), id=ids.TABLE_DOWNLOAD_BTN, color="primary"),
             ], size="sm")], width="auto"),
         ], className="justify-content-between align-items-center")),
-        dbc.CardBody(dag.AgGrid(
-            id=ids.TABLE, columnDefs=cols, rowData=[], className="ag-theme-alpine",
-            defaultColDef={"sortable": True, "filter": True, "resizable": True, "width": 120},
-            dashGridOptions={"animateRows": False, "pagination": True, "paginationPageSize": 50,
-                             "enableCellTextSelection": True, "localeText": locale_text(lang)},
-            getRowId="params.data.teryt", style={"height": "520px"},
-        ), className="p-1"),
+        dbc.CardBody(lazy_grid(district_grid(lang)), className="p-1"),
         dcc.Download(id=ids.TABLE_DOWNLOAD),
         dcc.Store(id=ids.TABLE_COLUMNS),
+        dcc.Store(id=ids.TABLE_ROW_RULES),
     ], className="mb-3")
 
 
-def sensitive_card(lang: str, police: bool = False) -> dbc.Card:
-    """The footnote behind every public total (¹) and the one table where the sensitive categories
-    are published: per powiat and complete quarter, 1-4 as <5 (kmzb.query.sensitive)."""
+def sensitive_grid(lang: str) -> dag.AgGrid:
+    """The sensitive categories' grid (created in the browser when idle: dashboard.lazy)."""
     _ = translator(lang)
     count = {"function": f"params.data.small ? '<5' : kmzbNum(params.value, '{lang}', 0)"}
     part = {"function": f"kmzbNum(params.value, '{lang}', 0)"}
@@ -278,6 +285,17 @@ def sensitive_card(lang: str, police: bool = False) -> dbc.Card:
         {"field": "confirmation_rate", "headerName": _("Confirmation rate"), "type": "numericColumn",
          "valueFormatter": pct},
     ]
+    return dag.AgGrid(id=ids.SENSITIVE_TABLE, columnDefs=cols, rowData=[], className="ag-theme-alpine",
+                      defaultColDef={"sortable": True, "filter": True, "resizable": True, "width": 110},
+                      dashGridOptions={"pagination": True, "paginationPageSize": 20, "animateRows": False,
+                                       "localeText": locale_text(lang)},
+                      style={"height": "420px"})
+
+
+def sensitive_card(lang: str, police: bool = False) -> dbc.Card:
+    """The footnote behind every public total (¹) and the one table where the sensitive categories
+    are published: per powiat and complete quarter, 1-4 as <5 (kmzb.query.sensitive)."""
+    _ = translator(lang)
     return dbc.Card([
         dbc.CardHeader(dbc.Row([
             dbc.Col(html.H2(_("Sensitive categories by powiat and quarter"), className="h5 mb-0"), width="auto"),
@@ -295,11 +313,8 @@ def sensitive_card(lang: str, police: bool = False) -> dbc.Card:
                 "report can be traced by adding or subtracting published numbers.")],
                 id="sensitive-footnote", className="small text-muted mb-2"),
             html.Div(id=ids.SENSITIVE_NOTE, className="small mb-1"),
-            dag.AgGrid(id=ids.SENSITIVE_TABLE, columnDefs=cols, rowData=[], className="ag-theme-alpine",
-                       defaultColDef={"sortable": True, "filter": True, "resizable": True, "width": 110},
-                       dashGridOptions={"pagination": True, "paginationPageSize": 20, "animateRows": False,
-                                        "localeText": locale_text(lang)},
-                       style={"height": "420px"}),
+            *lazy_grid(sensitive_grid(lang)),
+            dcc.Store(id=ids.SENSITIVE_ROWS),
         ], className="p-2"),
     ], className="mb-3", id="sensitive-card")
 
@@ -399,4 +414,5 @@ def validation_layout() -> html.Div:
     """Every component id any page may hold, for Dash's validation: the public page plus the police
     placeholders (the public page never renders those, yet their callbacks exist)."""
     page = build_layout(from_query(""), regions=[], tiles_url="", tiles_attribution="", user=None)
-    return html.Div([page, *police.placeholders()])
+    grids = [district_grid("pl"), changes_grid("pl"), sensitive_grid("pl")]  # created in the browser (lazy)
+    return html.Div([page, *grids, *police.placeholders()])
