@@ -9,7 +9,6 @@ from __future__ import annotations
 from datetime import date
 
 import dash_bootstrap_components as dbc
-import mapclassify
 import numpy as np
 import pandas as pd
 from dash import Input, Output, State, html, no_update
@@ -80,7 +79,12 @@ def classify(values: np.ndarray, k: int = 5, zero_class: bool = False) -> tuple[
     if len(v) == 0:
         return cls, ranges
     uniq = np.unique(v)
-    raw = np.searchsorted(uniq, v) if len(uniq) <= k else np.asarray(mapclassify.Quantiles(v, k=k).yb)
+    if len(uniq) <= k:
+        raw = np.searchsorted(uniq, v)
+    else:
+        import mapclassify  # here, not at import: it pulls in scikit-learn and matplotlib (~0.5 s a process)
+
+        raw = np.asarray(mapclassify.Quantiles(v, k=k).yb)
     present, dense = np.unique(raw, return_inverse=True)  # ties can leave a quantile class empty
     cls[ok] = dense + len(ranges)
     for i in range(len(present)):

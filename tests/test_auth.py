@@ -91,6 +91,28 @@ def test_store_rules(tmp_path):
     assert store.get("anna") is None
 
 
+def test_an_unknown_name_costs_one_full_password_check(tmp_path, monkeypatch):
+    """A wrong name is checked against a real argon2 hash (made once, on first use), as a wrong password
+    is: the time does not tell whether a name exists."""
+    from kmzb.accounts import users
+
+    checked = []
+
+    class Spy(PasswordHasher):
+        def verify(self, hash, password):
+            checked.append(hash)
+            return super().verify(hash, password)
+
+    monkeypatch.setattr(users, "_hasher", Spy())
+    store = UserStore(tmp_path / "users.json")
+    store.add("anna", PASSWORD, "police")
+    assert store.verify("nobody", PASSWORD) is None and store.verify("someone", "x" * 12) is None
+    assert store.verify("anna", PASSWORD + "x") is None
+    dummy, again, anna = checked
+    assert dummy == again and dummy.startswith("$argon2") and PasswordHasher().check_needs_rehash(dummy) is False
+    assert anna == store.get("anna").password_hash
+
+
 # ---------------------------------------------------------------- the web app
 
 @pytest.fixture

@@ -21,6 +21,7 @@ import threading
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from functools import lru_cache
 from pathlib import Path
 
 from argon2 import PasswordHasher
@@ -35,8 +36,14 @@ NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
 FILE_NAME = "users.json"
 
 _hasher = PasswordHasher()
-# verified against when the name is unknown, so a wrong name costs as long as a wrong password
-_DUMMY_HASH = _hasher.hash("not-a-real-password-" + os.urandom(8).hex())
+
+
+@lru_cache(maxsize=1)
+def _dummy_hash() -> str:
+    """Verified against when the name is unknown, so a wrong name costs as long as a wrong password.
+    Made on first use, not at import: a hash is ~0.1 s of CPU, and every CLI run and server start
+    imports this module."""
+    return _hasher.hash("not-a-real-password-" + os.urandom(8).hex())
 
 
 class UserError(ValueError):
@@ -144,7 +151,7 @@ class UserStore:
         """The user if the password is right, else None (same cost for unknown names)."""
         user = self.get(name)
         try:
-            _hasher.verify(user.password_hash if user else _DUMMY_HASH, password or "")
+            _hasher.verify(user.password_hash if user else _dummy_hash(), password or "")
         except (VerifyMismatchError, VerificationError, InvalidHashError):
             return None
         return user

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy.stats import binom
 
 from kmzb import reference
 from kmzb.query import cells as cells_mod
@@ -51,6 +50,9 @@ def _first_true(cond, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
 
 def binom_two_sided(k, n, p) -> np.ndarray:
     """scipy.stats.binomtest(k, n, p).pvalue (two-sided), for arrays."""
+    # imported here, not at import: scipy.stats is ~0.5 s of every process's start
+    from scipy.stats import binom
+
     k, n = np.asarray(k, dtype=np.int64), np.asarray(n, dtype=np.int64)
     p = np.broadcast_to(np.asarray(p, dtype=float), k.shape)
     d = binom.pmf(k, n, p) * _RERR

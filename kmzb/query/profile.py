@@ -23,8 +23,6 @@ from datetime import date, timedelta
 
 import numpy as np
 import pandas as pd
-from scipy.stats import binom
-from statsmodels.stats.multitest import multipletests
 
 from kmzb import reference, teryt
 from kmzb.query import cells as cells_mod
@@ -138,6 +136,9 @@ def pop_class(population: float, level: str) -> tuple[int, int | None]:
 
 def poisson_change(after, before, days_after: int, days_before: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(rate ratio, two-sided exact p, BH-adjusted p) of each pair of counts; p is NaN where both are 0."""
+    # imported here, not at import (as scipy.stats in binom_two_sided)
+    from statsmodels.stats.multitest import multipletests
+
     a, b = np.asarray(after, dtype=np.int64), np.asarray(before, dtype=np.int64)
     share = days_after / (days_after + days_before)
     p = binom_two_sided(a, a + b, share)
@@ -155,6 +156,9 @@ def binom_two_sided(k, n, p: float) -> np.ndarray:
     `binomtest(k, n, p).pvalue` computed for all pairs at once (the same steps on arrays: the pmf
     of k, a binary search on the other side of the mode for the last term not above it, the two
     tails), so the numbers are the same to the bit and a table of 100 rows costs one call."""
+    # imported here, not at import: scipy.stats is ~0.5 s of every process's start
+    from scipy.stats import binom
+
     k, n = np.asarray(k, dtype=np.int64), np.asarray(n, dtype=np.int64)
     out = np.full(len(k), np.nan)
     tested = n > 0
