@@ -7,19 +7,23 @@ PORT   ?= 8050
 export KMZB_DATA_DIR ?= $(CURDIR)/data
 export KMZB_GEO_DIR  ?= $(abspath $(CURDIR)/../shared/geo)
 
-.PHONY: setup setup-test run demo test test-unit test-integration test-browser bytecode bench browser redis test-debs pdf-debs clean
+.PHONY: setup setup-test run demo test test-unit test-integration test-browser bench browser redis test-debs pdf-debs clean
 
 setup: $(VENV)/.installed
 
+# Python writes the .pyc of what it imports, here even where PYTHONDONTWRITEBYTECODE is set (as on CI
+# machines): uv, unlike pip, installs no .pyc, and without them every process compiled pandas, plotly
+# and Dash from source on every start (~1-2 s each; the test suite starts ~100 processes: its pytest
+# took 379 s instead of 280 s on a fresh clone). Compiling all of site-packages at install instead
+# (uv --compile-bytecode) took 20 s; this way only what is imported is compiled, once.
+export PYTHONDONTWRITEBYTECODE =
+
 # the venv with requirements file $(1) installed by uv (from PyPI into the venv: it resolves and
-# installs in parallel, several times faster than pip), or by pip when uv cannot be installed.
-# --compile-bytecode: uv, unlike pip, writes no .pyc by default, and where PYTHONDONTWRITEBYTECODE is
-# set (as on CI machines) no process writes them either: each one then compiled pandas, plotly and Dash
-# from source on every start (~1-2 s each; the test suite starts ~100 processes)
+# installs in parallel, several times faster than pip), or by pip when uv cannot be installed
 define venv_install
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@if [ -x $(BIN)/uv ] || $(BIN)/python -m pip install -q uv; then \
-		echo "$(BIN)/uv pip install -r $(1)"; $(BIN)/uv pip install -q --compile-bytecode --python $(BIN)/python -r $(1); \
+		echo "$(BIN)/uv pip install -r $(1)"; $(BIN)/uv pip install -q --python $(BIN)/python -r $(1); \
 	else \
 		echo "no uv: pip install -r $(1)"; $(BIN)/pip install -q --upgrade pip && $(BIN)/pip install -q -r $(1); \
 	fi
@@ -71,7 +75,7 @@ demo: setup
 
 # gunicorn (gunicorn.conf.py: KMZB_WORKERS workers, threads, timeouts); `python app.py` is Werkzeug's
 # development server, for development only
-run: demo pdf-debs bytecode
+run: demo pdf-debs
 	$(BIN)/python -m kmzb geo >/dev/null
 	$(BIN)/gunicorn -c gunicorn.conf.py --bind $(HOST):$(PORT) app:server
 
@@ -80,22 +84,17 @@ run: demo pdf-debs bytecode
 # first (tests/conftest.py COSTLY)
 PYTEST := $(BIN)/python -m pytest -q -n 2 --dist loadscope --no-loadscope-reorder
 
-test: setup-test test-debs pdf-debs bytecode
+test: setup-test test-debs pdf-debs
 	$(PYTEST)
 
-test-unit: setup-test bytecode
+test-unit: setup-test
 	$(PYTEST) -m unit
 
-test-integration: setup-test redis pdf-debs bytecode
+test-integration: setup-test redis pdf-debs
 	$(PYTEST) -m integration
 
-test-browser: setup-test browser bytecode
+test-browser: setup-test browser
 	$(PYTEST) -m e2e
-
-# the project's own .pyc, for the same reason as --compile-bytecode above (a file changed later is
-# compiled again when imported; a stale .pyc is never used)
-bytecode:
-	@$(BIN)/python -m compileall -q -j 0 app.py gunicorn.conf.py kmzb web dashboard callbacks tests bench
 
 bench: setup-test
 	$(BIN)/python bench/run_all.py

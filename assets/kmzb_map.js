@@ -2,20 +2,25 @@
    sends only `hideout` = {cls, val, n, colors, nodata, few, scope, selected, fmt...}. */
 window.kmzb = Object.assign({}, window.kmzb, {
   // a value handed over once the page is quiet: the grids sit below the map and the charts, and
-  // filling or creating them (AG Grid builds its rows, runs the formatters) would otherwise take the one
-  // main thread while the charts are being drawn (issue 13: first draw). Quiet = no long task (> 50 ms,
-  // as each chart's drawing is) for QUIET_MS, then an idle period; the wait is capped at MAX_WAIT_MS, so
-  // a busy page still gets its grids. A clientside callback may return a Promise.
+  // creating them (AG Grid's code, its rows, the formatters) would otherwise take the one main thread
+  // while the charts are being drawn (issue 13: first draw). Quiet = no long task (> 50 ms, as each
+  // chart's drawing is) for QUIET_MS, then an idle period; the wait is capped at MAX_WAIT_MS, so a busy
+  // page still gets its grids. Everything waiting at once is released together (one wait, not one
+  // after another's long task). A clientside callback may return a Promise.
   whenIdle: function (value) {
-    var QUIET_MS = 250, MAX_WAIT_MS = 4000, t0 = performance.now();
-    return new Promise(function (resolve) {
-      (function check() {
-        var now = performance.now();
-        if (now - window.kmzb._lastLongTask() < QUIET_MS && now - t0 < MAX_WAIT_MS) { setTimeout(check, 100); return; }
-        if (window.requestIdleCallback) window.requestIdleCallback(function () { resolve(value); }, {timeout: 500});
-        else resolve(value);
-      })();
-    });
+    var k = window.kmzb;
+    if (!k._quiet) {
+      k._quiet = new Promise(function (resolve) {
+        var QUIET_MS = 250, MAX_WAIT_MS = 4000, t0 = performance.now();
+        (function check() {
+          var now = performance.now();
+          if (now - k._lastLongTask() < QUIET_MS && now - t0 < MAX_WAIT_MS) { setTimeout(check, 100); return; }
+          var go = function () { k._quiet = null; resolve(); };
+          if (window.requestIdleCallback) window.requestIdleCallback(go, {timeout: 500}); else go();
+        })();
+      });
+    }
+    return k._quiet.then(function () { return value; });
   },
   _lastLongTask: (function () {
     var last = 0;  // when the newest long task ended (ms since navigation)
@@ -26,9 +31,10 @@ window.kmzb = Object.assign({}, window.kmzb, {
     } catch (e) { /* no long task timing: only the idle period counts */ }
     return function () { return last; };
   })(),
-  // dashboard/lazy.py: the grid `spec` (a component as data) into its empty box, once the browser is
-  // idle after the first data, or at once when the box is scrolled near; nothing once it is there
-  lazyGrid: function (data, spec) {
+  // dashboard/lazy.py: the grid `spec` (a component as data) into its empty box, once the page is quiet
+  // after the views' first answer (`views`: the table's data, which comes with the map and the charts),
+  // or at once when the box is scrolled near; nothing once it is there
+  lazyGrid: function (views, spec) {
     var nothing = window.dash_clientside.no_update;
     if (!spec || !spec.props || document.getElementById(spec.props.id)) return nothing;
     var box = document.getElementById(spec.props.id + "-holder");
@@ -45,7 +51,7 @@ window.kmzb = Object.assign({}, window.kmzb, {
                                       {rootMargin: "300px"});
         io.observe(box);
       }
-      if (data !== null && data !== undefined) window.kmzb.whenIdle(null).then(go);
+      if (views !== null && views !== undefined) window.kmzb.whenIdle(null).then(go);
     });
   },
   // the district table's rows arrive column by column ({field: [values]}): one object per row

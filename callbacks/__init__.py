@@ -35,21 +35,21 @@ def register_callbacks(app) -> None:
     from . import police
 
     police.register(app, gateway)  # checks audience() == "police" on the server
-    # the three grids are created in the browser when it is idle after their first data, or scrolled near
-    # (dashboard.lazy, assets/kmzb_map.js lazyGrid), and get their rows when the browser is idle (whenIdle)
+    # the three grids are created in the browser when it is quiet after the views' first answer (the map,
+    # the charts and the table's data come in it), or when scrolled near (dashboard.lazy, assets/kmzb_map.js
+    # lazyGrid); a grid gets its rows as it appears, and then with each new view
     from dashboard import changes as changes_card
     from dashboard.lazy import holder_id, spec_id
 
-    for grid, data in ((ids.TABLE, ids.TABLE_COLUMNS), (changes_card.GRID, changes_card.ROWS),
-                       (ids.SENSITIVE_TABLE, ids.SENSITIVE_ROWS)):
-        app.clientside_callback("function(data, spec){ return window.kmzb.lazyGrid(data, spec); }",
-                                Output(holder_id(grid), "children"), Input(data, "data"), State(spec_id(grid), "data"))
+    for grid in (ids.TABLE, changes_card.GRID, ids.SENSITIVE_TABLE):
+        app.clientside_callback("function(views, spec){ return window.kmzb.lazyGrid(views, spec); }",
+                                Output(holder_id(grid), "children"), Input(ids.TABLE_COLUMNS, "data"),
+                                State(spec_id(grid), "data"))
     app.clientside_callback(
-        "function(cols, rules){ return window.kmzb.whenIdle([window.kmzb.rows(cols), rules || {}]); }",
+        "function(cols, rules){ return [window.kmzb.rows(cols), rules || {}]; }",
         Output(ids.TABLE, "rowData"), Output(ids.TABLE, "rowClassRules"),
         Input(ids.TABLE_COLUMNS, "data"), Input(ids.TABLE_ROW_RULES, "data"),
     )
     for grid, data in ((changes_card.GRID, changes_card.ROWS), (ids.SENSITIVE_TABLE, ids.SENSITIVE_ROWS)):
-        app.clientside_callback("function(rows){ return window.kmzb.whenIdle(rows || []); }",
-                                Output(grid, "rowData"), Input(data, "data"))
+        app.clientside_callback("function(rows){ return rows || []; }", Output(grid, "rowData"), Input(data, "data"))
     # the filters' off-canvas panel on a phone opens and closes in assets/kmzb_a11y.js

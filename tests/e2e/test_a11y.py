@@ -30,13 +30,6 @@ def browser_at(size):
     return kept_chrome(*DESKTOP, phone=size if size == PHONE else None)
 
 
-@pytest.fixture(params=[DESKTOP, PHONE], ids=["desktop", "phone"])
-def browser(request):
-    d = browser_at(request.param)
-    d.size = request.param
-    return d
-
-
 @pytest.fixture
 def phone():
     return browser_at(PHONE)
@@ -89,8 +82,11 @@ def search_of(d) -> dict:
 
 # ---------------------------------------------------------------- axe
 
-@pytest.mark.parametrize("lang", ["pl", "en"])
-def test_dashboard_has_no_serious_violations(server, browser, lang):
+# the phone in English is tests/e2e/test_language_switch.py's (axe on the page switched to English at 390 px)
+@pytest.mark.parametrize("size,lang", [(DESKTOP, "pl"), (DESKTOP, "en"), (PHONE, "pl")],
+                         ids=["desktop-pl", "desktop-en", "phone-pl"])
+def test_dashboard_has_no_serious_violations(server, size, lang):
+    browser = browser_at(size)
     browser.get(f"{server.url}/?lang={lang}")
     ready(browser)
     assert browser.execute_script("return document.documentElement.lang") == lang

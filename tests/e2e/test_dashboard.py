@@ -246,21 +246,6 @@ def test_url_round_trip_and_back_forward(server, browser):
     wait(browser, lambda d: d.find_element(By.CSS_SELECTOR, "#map-metric input[value='reports']").is_selected())
 
 
-def test_language_switch_keeps_the_view(server, browser):
-    browser.get(server.url + "/?level=gmina&teryt=1261")
-    ready(browser)
-    assert "Krajowa Mapa" in browser.find_element(By.TAG_NAME, "h1").text
-    pl_reports = kpi_reports(browser)
-    browser.find_element(By.ID, "lang-link").click()
-    wait(browser, lambda d: search_of(d).get("lang") == ["en"])
-    ready(browser)
-    assert "National Map of Security Threats" in browser.find_element(By.TAG_NAME, "h1").text
-    assert "REPORTS" in browser.find_element(By.ID, "kpi-reports").find_element(By.XPATH, "..").text.upper()
-    assert search_of(browser).get("teryt") == ["1261"]
-    assert kpi_reports(browser) == pl_reports
-    assert severe_logs(browser) == []
-
-
 def test_two_browsers_never_see_each_others_filters(server, browser, tmp_path):
     other = chrome(1366, 900)
     try:
@@ -280,17 +265,6 @@ def test_two_browsers_never_see_each_others_filters(server, browser, tmp_path):
         assert kpi_reports(other) == b
     finally:
         other.quit()
-
-
-def test_region_search_selects_a_gmina(server, browser):
-    browser.get(server.url + "/")
-    ready(browser)
-    choose(browser, "f-region", "Gmina 1261011")
-    wait(browser, lambda d: search_of(d).get("teryt") == ["1261011"], msg="region not applied")
-    ready(browser)
-    rng = last90(server)
-    assert kpi_reports(browser) == total(server, teryt="1261011", **rng)
-    assert "Kraków" in browser.find_element(By.ID, "breadcrumb").text
 
 
 def test_smoothed_rates_and_hotspots_change_the_fills_and_the_legend(server, browser):

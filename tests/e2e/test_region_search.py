@@ -13,7 +13,14 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
 from tests.browser import callbacks_idle, kept_chrome, wait
-from tests.e2e.test_dashboard import ready, search_of, severe_logs
+from tests.e2e.test_dashboard import (
+    kpi_reports,
+    last90,
+    ready,
+    search_of,
+    severe_logs,
+    total,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -64,4 +71,8 @@ def test_typing_a_new_region_with_one_chosen_searches_and_enter_picks_it(server,
     ActionChains(d).send_keys(Keys.ENTER).perform()
     wait(d, lambda x: search_of(x).get("teryt") == [first], msg=f"Enter did not choose {options[0]!r}")
     wait(d, lambda x: options[0].split(" · ")[0] in x.find_element(By.ID, "f-region").text)
+    # the chosen region is the view: its KPI is the API's number for it, the breadcrumb names it
+    ready(d)
+    assert kpi_reports(d) == total(server, teryt=first, **last90(server))
+    assert options[0].split(" · ")[0].lower() in d.find_element(By.ID, "breadcrumb").text.lower()
     assert severe_logs(d) == []
