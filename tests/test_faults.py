@@ -290,7 +290,11 @@ def test_fresh_server_on_damaged_store_answers_503_or_serves_older(settings, tmp
     assert "cannot open snapshot" in srv.logs() and f"snap-{v1}.duckdb" in srv.logs()
     no_traceback(srv.get("/").text)
 
-    # nothing readable at all: a clear 503 on every endpoint, the page still loads
+    # nothing readable at all: a clear 503 on every endpoint, the page still loads. Checked for one
+    # kind of damage: which kind made the older snapshot unreadable too is the reader's business (each
+    # kind: test_reader_falls_back_to_the_newest_readable_snapshot); a server start costs seconds
+    if how != "blocks":
+        return
     corrupt(snapshots(settings)[0], how)
     srv2 = server_factory(settings)
     for path in ("/api/v1/meta", "/api/v1/districts", "/api/v1/categories", "/api/v1/timeseries"):
@@ -352,6 +356,8 @@ def test_info_and_demo_on_a_damaged_store_give_a_clear_message(settings, tmp_pat
     info = json.loads(r.stdout)
     assert info["data_version"] == v1 and info["reports"] == n1 and info["snapshot"].endswith(f"snap-{v1}.duckdb")
     assert f"snap-{v2}.duckdb" in info["warning"] and "cannot be read" in info["warning"]
+    if how != "blocks":  # nothing readable: for one kind of damage, as in the server's test above
+        return
     corrupt(snapshots(settings)[0], how)  # nothing readable any more
     r = cli(settings, "info")
     assert r.returncode == 4 and "error: cannot open snapshot" in r.stderr, (r.returncode, r.stderr)
@@ -415,7 +421,8 @@ def _not_extracts(tmp_path: Path) -> dict[str, tuple[Path, str, int]]:
     }
 
 
-def check_bad_inputs(settings, tmp_path) -> None:
+def check_bad_inputs(settings, tmp_path, *, arguments: bool = True) -> None:
+    """The bad files in one run; with `arguments`, the bad arguments (no file, a missing path) one by one."""
     cases = _not_extracts(tmp_path)
     files = {what: c for what, c in cases.items() if c[2] == 1}
     # the bad files in one run (each is reported on its own line; none loads anything) ...
@@ -428,7 +435,7 @@ def check_bad_inputs(settings, tmp_path) -> None:
     for what, (arg, words, _) in files.items():
         assert arg.name in failed and words in failed[arg.name], (what, r.stderr)
     # ... and the bad arguments one by one
-    for what, (arg, words, code) in cases.items():
+    for what, (arg, words, code) in cases.items() if arguments else ():
         if code != 1:
             r = cli(settings, "ingest", arg)
             assert r.returncode == code and words in r.stderr, (what, r.returncode, r.stderr)
@@ -444,6 +451,8 @@ def test_bad_inputs_give_a_clear_message_and_leave_data_untouched(settings, tmp_
 
 
 def test_bad_inputs_on_an_empty_data_directory(settings, tmp_path):
-    check_bad_inputs(settings, tmp_path)
+    # the bad files on an empty store; the bad arguments (no extract to read at all) are the test above's:
+    # a run without an extract file never starts a snapshot, whatever the store holds
+    check_bad_inputs(settings, tmp_path, arguments=False)
     assert not (settings.store_dir / "CURRENT").exists()
     assert snapshots(settings) == [] and temp_snapshots(settings) == []

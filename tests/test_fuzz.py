@@ -217,7 +217,7 @@ def render(header, rows, delimiter, terminator, quoting, encoding, trailing):
     return data, counted, lines, oids
 
 
-@bounded(250)
+@bounded(150)
 @given(extracts())
 def test_reader_on_mutated_extracts(lookup, workdir, spec):
     header, rows, delimiter, terminator, quoting, encoding, trailing = spec

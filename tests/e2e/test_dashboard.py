@@ -16,7 +16,7 @@ from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
-from tests.browser import callbacks_idle, chrome, kept_chrome, wait
+from tests.browser import callbacks_idle, kept_chrome, wait
 
 pytestmark = pytest.mark.e2e
 
@@ -247,24 +247,21 @@ def test_url_round_trip_and_back_forward(server, browser):
 
 
 def test_two_browsers_never_see_each_others_filters(server, browser, tmp_path):
-    other = chrome(1366, 900)
-    try:
-        browser.get(server.url + "/?category=wypalanie-traw")
-        other.get(server.url + "/?category=nieprawidlowe-parkowanie")
-        ready(browser)
-        ready(other)
-        a, b = kpi_reports(browser), kpi_reports(other)
-        rng = last90(server)
-        assert a == total(server, category="wypalanie-traw", **rng)
-        assert b == total(server, category="nieprawidlowe-parkowanie", **rng)
-        # a change in one browser leaves the other alone
-        js_click(browser, browser.find_element(By.ID, "f-reset"))
-        wait(browser, lambda d: kpi_reports(d) != a)
-        other.refresh()
-        ready(other)
-        assert kpi_reports(other) == b
-    finally:
-        other.quit()
+    other = kept_chrome(1400, 900)  # another browser (its own cookies and storage), kept for later tests
+    browser.get(server.url + "/?category=wypalanie-traw")
+    other.get(server.url + "/?category=nieprawidlowe-parkowanie")
+    ready(browser)
+    ready(other)
+    a, b = kpi_reports(browser), kpi_reports(other)
+    rng = last90(server)
+    assert a == total(server, category="wypalanie-traw", **rng)
+    assert b == total(server, category="nieprawidlowe-parkowanie", **rng)
+    # a change in one browser leaves the other alone
+    js_click(browser, browser.find_element(By.ID, "f-reset"))
+    wait(browser, lambda d: kpi_reports(d) != a)
+    other.refresh()
+    ready(other)
+    assert kpi_reports(other) == b
 
 
 def test_smoothed_rates_and_hotspots_change_the_fills_and_the_legend(server, browser):
