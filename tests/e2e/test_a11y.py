@@ -154,7 +154,7 @@ def test_enter_on_a_focused_district_drills_down(server, desktop):
     wait(desktop, lambda x: search_of(x).get("teryt") == ["12"], msg=f"teryt not set: {desktop.current_url}")
 
 
-def test_chart_is_one_tab_stop_and_its_toolbar_is_out_of_the_flow(server, desktop):
+def test_chart_is_one_tab_stop_its_toolbar_out_of_the_flow_and_a_table_holds_its_numbers(server, desktop):
     desktop.get(f"{server.url}/?lang=en")
     ready(desktop)
     fig = desktop.find_element(By.CSS_SELECTOR, ".kmzb-figure")
@@ -164,6 +164,17 @@ def test_chart_is_one_tab_stop_and_its_toolbar_is_out_of_the_flow(server, deskto
     desktop.execute_script("arguments[0].focus()", fig)
     ActionChains(desktop).send_keys(Keys.ENTER).perform()
     wait(desktop, lambda x: "modebar-btn" in (x.switch_to.active_element.get_attribute("class") or ""))
+    # and beneath each chart, "show as table" holds its numbers (same page)
+    total = int(re.sub(r"\D", "", kpi_number(desktop)))
+    wrap = desktop.find_element(By.ID, "chart-categories-table")
+    summary = wrap.find_element(By.XPATH, "..").find_element(By.TAG_NAME, "summary")
+    click(desktop, summary)
+    rows = wrap.find_elements(By.CSS_SELECTOR, "tbody tr")
+    assert rows
+    per_category = [int(re.sub(r"\D", "", r.find_elements(By.TAG_NAME, "td")[0].text) or 0) for r in rows]
+    assert sum(per_category) == total  # the KPI is the sum of the per-category counts
+    head = [th.text for th in wrap.find_elements(By.CSS_SELECTOR, "thead th")]
+    assert head[:3] == ["Category", "Reports", "Resolved"]
 
 
 # ---------------------------------------------------------------- phone, chips, text alternatives
@@ -200,18 +211,3 @@ def test_chips_say_the_filter_and_remove_it(server, desktop):
     wait(desktop, lambda x: "outcome" not in search_of(x))
     assert search_of(desktop).get("category") == ["akty-wandalizmu"]
     wait(desktop, lambda x: x.find_element(By.CSS_SELECTOR, "#f-outcomes input[value=confirmed]").is_selected() is False)
-
-
-def test_show_as_table_holds_the_charts_numbers(server, desktop):
-    desktop.get(f"{server.url}/?lang=en")
-    ready(desktop)
-    total = int(re.sub(r"\D", "", kpi_number(desktop)))
-    wrap = desktop.find_element(By.ID, "chart-categories-table")
-    summary = wrap.find_element(By.XPATH, "..").find_element(By.TAG_NAME, "summary")
-    click(desktop, summary)
-    rows = wrap.find_elements(By.CSS_SELECTOR, "tbody tr")
-    assert rows
-    per_category = [int(re.sub(r"\D", "", r.find_elements(By.TAG_NAME, "td")[0].text) or 0) for r in rows]
-    assert sum(per_category) == total  # the KPI is the sum of the per-category counts
-    head = [th.text for th in wrap.find_elements(By.CSS_SELECTOR, "thead th")]
-    assert head[:3] == ["Category", "Reports", "Resolved"]

@@ -30,7 +30,7 @@ def cells(d, table: str, col: str) -> list[str]:
             d.find_elements(By.CSS_SELECTOR, f"#{table} .ag-center-cols-container [col-id='{col}']")]
 
 
-def test_polish_grid_numbers_and_texts(server, browser):
+def test_polish_grid_numbers_and_texts_and_a_chart_toolbar_without_cloud(server, browser):
     browser.get(server.url + "/?level=voivodeship&preset=all")
     ready(browser)
     assert browser.title == "KMZB — analiza zagrożeń"
@@ -46,6 +46,15 @@ def test_polish_grid_numbers_and_texts(server, browser):
     paging = browser.find_element(By.CSS_SELECTOR, "#district-table .ag-paging-panel").text
     assert "Rozmiar strony" in paging and "Strona" in paging and " z " in paging, paging
     assert "Page Size" not in paging and " of " not in paging
+    # the charts' toolbar on the same page: no cloud, in Polish
+    wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#chart-timeline .modebar-btn"), msg="no modebar")
+    titles = browser.execute_script(
+        "return Array.from(document.querySelectorAll('.js-plotly-plot .modebar-btn'))"
+        ".map(b => [b.getAttribute('data-title'), b.getAttribute('data-attr') || '', b.getAttribute('href') || ''])")
+    flat = " ".join(" ".join(t) for t in titles)
+    assert "cloud" not in flat.lower() and "Chart Studio" not in flat and "plotly.com" not in flat.lower()
+    assert not browser.find_elements(By.CSS_SELECTOR, ".modebar-btn--logo")
+    assert "Pobierz wykres jako PNG" in [t[0] for t in titles], titles
 
 
 def test_english_grid_keeps_english_numbers(server, browser):
@@ -55,19 +64,6 @@ def test_english_grid_keeps_english_numbers(server, browser):
     wait(browser, lambda d: len(cells(d, "district-table", "population")) == 16, msg="grid not filled")
     assert all(re.fullmatch(r"\d{1,3}(,\d{3})+", p) for p in cells(browser, "district-table", "population"))
     assert "Page Size" in browser.find_element(By.CSS_SELECTOR, "#district-table .ag-paging-panel").text
-
-
-def test_chart_toolbar_has_no_cloud_and_speaks_polish(server, browser):
-    browser.get(server.url + "/?preset=all")
-    ready(browser)
-    wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#chart-timeline .modebar-btn"), msg="no modebar")
-    titles = browser.execute_script(
-        "return Array.from(document.querySelectorAll('.js-plotly-plot .modebar-btn'))"
-        ".map(b => [b.getAttribute('data-title'), b.getAttribute('data-attr') || '', b.getAttribute('href') || ''])")
-    flat = " ".join(" ".join(t) for t in titles)
-    assert "cloud" not in flat.lower() and "Chart Studio" not in flat and "plotly.com" not in flat.lower()
-    assert not browser.find_elements(By.CSS_SELECTOR, ".modebar-btn--logo")
-    assert "Pobierz wykres jako PNG" in [t[0] for t in titles], titles
 
 
 def test_date_picker_calendar_in_polish(server, browser):

@@ -1,12 +1,12 @@
 """Issue 12C in headless Chromium: the level radio follows the drawn level, "None" selects none,
-the share button copies the link, the selected district's row is highlighted."""
+the share button copies the link, the selected district is outlined on the map and its row highlighted."""
 
 from __future__ import annotations
 
 import pytest
 from selenium.webdriver.common.by import By
 
-from tests.browser import callbacks_idle, wait
+from tests.browser import wait
 from tests.e2e.test_dashboard import (  # noqa: F401
     browser,
     js_click,
@@ -35,6 +35,14 @@ def test_level_radio_follows_the_drawn_level(server, browser):  # noqa: F811
     browser.get(server.url + "/?teryt=1261011")
     ready(browser)
     assert drawn_level(browser) == "gmina" and radio_value(browser, "map-level") == "gmina"
+    # the neighbours are drawn as context, the selection outlined, and its row highlighted in the table
+    assert browser.find_elements(By.CSS_SELECTOR, "path.district.neighbour")
+    assert browser.find_elements(By.CSS_SELECTOR, "path.district.selected.d-1261011")
+    rows = wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#district-table .ag-row.kmzb-selected-row"),
+                msg="no highlighted row")
+    assert {r.get_attribute("row-id") for r in rows} == {"1261011"}
+    assert browser.execute_script(
+        "return getComputedStyle(arguments[0]).backgroundColor", rows[0]) == "rgb(255, 243, 191)"
     js_click(browser, browser.find_element(By.CSS_SELECTOR, "#map-level input[value=voivodeship]"))
     wait(browser, lambda d: "teryt" not in search_of(d), msg="the region stayed")
     ready(browser)
@@ -44,11 +52,6 @@ def test_level_radio_follows_the_drawn_level(server, browser):  # noqa: F811
     browser.get(server.url + "/?teryt=12")
     ready(browser)
     assert drawn_level(browser) == "powiat" and radio_value(browser, "map-level") == "powiat"
-    # the neighbours are drawn as context, the selection outlined
-    browser.get(server.url + "/?teryt=1261011&level=gmina")
-    ready(browser)
-    assert browser.find_elements(By.CSS_SELECTOR, "path.district.neighbour")
-    assert browser.find_elements(By.CSS_SELECTOR, "path.district.selected.d-1261011")
 
 
 def test_none_selects_none(server, browser):  # noqa: F811
@@ -76,14 +79,3 @@ def test_share_button_copies_the_link(server, browser):  # noqa: F811
     copied = browser.execute_async_script(
         "const done = arguments[0]; navigator.clipboard.readText().then(done, e => done('ERR ' + e));")
     assert copied == browser.current_url and "metric=rate" in copied
-
-
-def test_selected_district_row_is_highlighted(server, browser):  # noqa: F811
-    browser.get(server.url + "/?teryt=1261011")
-    ready(browser)
-    wait(browser, callbacks_idle)
-    rows = wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#district-table .ag-row.kmzb-selected-row"),
-                msg="no highlighted row")
-    assert {r.get_attribute("row-id") for r in rows} == {"1261011"}
-    assert browser.execute_script(
-        "return getComputedStyle(arguments[0]).backgroundColor", rows[0]) == "rgb(255, 243, 191)"
