@@ -29,6 +29,7 @@ from .conftest import GDANSK, GEO_DIR, row, write_extract
 from .helpers import run_python, start_python
 
 BIG_ROWS = 300_000
+HELD_ROWS = 30_000
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -145,9 +146,19 @@ def server_factory():
 
 @pytest.fixture(scope="module")
 def big_delta(tmp_path_factory) -> Path:
-    """A 300k-row delta (the demo generator's full-snapshot writer, named as a delta)."""
+    """A 300k-row delta (the demo generator's full-snapshot writer, named as a delta): an ingest long
+    enough to be killed while it writes."""
     path = tmp_path_factory.mktemp("big") / "kmzb_20261125.csv"
     demo.write_full_snapshot(path, geo_dir=GEO_DIR, n_reports=BIG_ROWS, end=date(2026, 11, 24))
+    return path
+
+
+@pytest.fixture(scope="module")
+def held_delta(tmp_path_factory) -> Path:
+    """A 30k-row delta for an ingest that is held (SIGSTOP) while another tries: its length does not
+    matter, and the held one finishes its rows after (300k took ~6 s)."""
+    path = tmp_path_factory.mktemp("held") / "kmzb_20261125.csv"
+    demo.write_full_snapshot(path, geo_dir=GEO_DIR, n_reports=HELD_ROWS, end=date(2026, 11, 24))
     return path
 
 
@@ -213,11 +224,11 @@ def test_ingest_killed_halfway_leaves_served_data_unchanged_and_next_ingest_clea
 
 # ----------------------------------------------------------------------------- two ingests at once
 
-def test_second_ingest_refuses_while_the_first_completes(settings, tmp_path, big_delta):
+def test_second_ingest_refuses_while_the_first_completes(settings, tmp_path, held_delta):
     (v1, n1), = base_store(settings, tmp_path)
-    first = start_ingest(settings, big_delta)
+    first = start_ingest(settings, held_delta)
     wait_for_temp_snapshot(settings, first)  # it holds the lock from before begin() until publish
-    # held still while the second one tries: the first ingest can now finish its 300,000 rows in less
+    # held still while the second one tries: the first ingest can finish its rows in less
     # time than a second Python process takes to start (the test raced, and once found no one running)
     os.kill(first.pid, signal.SIGSTOP)
     try:
@@ -232,7 +243,7 @@ def test_second_ingest_refuses_while_the_first_completes(settings, tmp_path, big
     out, err = first.communicate(timeout=300)
     assert first.returncode == 0, err
     v2, n2 = served(settings)
-    assert v2 != v1 and n2 >= BIG_ROWS
+    assert v2 != v1 and n2 >= HELD_ROWS
     # the refused run changed nothing: report 9001 is not there, and it can simply be run again
     cur, _ = Store(settings.store_dir).cursor()
     assert cur.execute("SELECT count(*) FROM reports WHERE objectid = 9001").fetchone()[0] == 0
