@@ -19,7 +19,7 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
-from kmzb import timing
+from kmzb import memtrim, timing
 from kmzb.config import PROJECT_ROOT, Settings
 from kmzb.geo.districts import districts as geo_districts
 from kmzb.query import cells as cells_mod
@@ -210,6 +210,7 @@ class DataGateway:
         Marks the process a server's: from then on, once a version's cube is counted, what the process
         holds is frozen out of the garbage collector's walks (see _build_cube)."""
         self._static.freeze = True
+        memtrim.limit_arenas(2)  # a server's request threads share two malloc heaps (kmzb.memtrim)
 
         def run():
             try:
@@ -240,6 +241,7 @@ class DataGateway:
                     # is never freed.
                     gc.collect()
                     gc.freeze()
+                    memtrim.trim()  # the count's freed temporaries back to the system (kmzb.memtrim)
         except Exception:  # serving goes on from SQL
             log.exception("counting the cube of %s failed", version)
         finally:
