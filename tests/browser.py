@@ -95,3 +95,13 @@ def callbacks_idle(d) -> bool:
         delete cbs.stored; delete cbs.completed;
         return Object.values(cbs).every(list => list.length === 0);
     """)
+
+
+GRIDS = ("district-table", "changes-grid", "sensitive-table")
+
+
+def grids_created(d) -> bool:
+    """The dashboard's three grids exist: they are created in the page once it is quiet after the charts
+    (dashboard/lazy.py), so a page can be idle for a moment before they come."""
+    return d.execute_script("return arguments[0].every(id => document.querySelector('#' + id + ' .ag-root-wrapper'))",
+                            list(GRIDS))

@@ -15,7 +15,7 @@ from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
-from tests.browser import callbacks_idle, kept_chrome, wait
+from tests.browser import callbacks_idle, grids_created, kept_chrome, wait
 
 pytestmark = pytest.mark.e2e
 
@@ -45,6 +45,8 @@ def ready(d) -> None:
     wait(d, lambda x: len(x.find_elements(By.CSS_SELECTOR, "path.leaflet-interactive")) > 0, msg="map not drawn")
     wait(d, lambda x: callbacks_idle(x) and x.execute_script(
         "return !document.querySelector('[data-dash-is-loading=\"true\"]')"), msg="still loading")
+    wait(d, grids_created, msg="the grids were not created")
+    wait(d, callbacks_idle, msg="still loading")
     # AG Grid renders a grid's rows once it is on screen: bring each into view once
     for grid in d.find_elements(By.CSS_SELECTOR, ".ag-root-wrapper"):
         d.execute_script("arguments[0].scrollIntoView({behavior: 'instant'})", grid)

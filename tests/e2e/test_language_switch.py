@@ -147,8 +147,9 @@ def search_of_href(d) -> dict:
 
 
 def pinned(d) -> list:
-    return d.execute_script("const api = dash_ag_grid.getApi('district-table');"
-                            "return api.getColumns().filter(c => c.getPinned()).map(c => c.getColId())")
+    """The district grid's pinned columns; None while the grid is not created yet."""
+    return d.execute_script("let api = null; try { api = dash_ag_grid.getApi('district-table'); } catch (e) {}"
+                            "return api ? api.getColumns().filter(c => c.getPinned()).map(c => c.getColId()) : null")
 
 
 def test_phone_switch_in_place_stays_accessible(server):
