@@ -20,12 +20,16 @@ export PYTHONDONTWRITEBYTECODE =
 
 # the venv with requirements file $(1) installed by uv (from PyPI into the venv: it resolves and
 # installs in parallel, several times faster than pip), or by pip when uv cannot be installed
+# The venv is made without pip (installing pip into it took 3.5 s): uv goes in with the system's pip
+# (`pip --python`), or with the venv's own pip, added by ensurepip, where the system has none.
 define venv_install
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	@if [ -x $(BIN)/uv ] || $(BIN)/python -m pip install -q uv; then \
+	test -x $(BIN)/python || $(PYTHON) -m venv --without-pip $(VENV)
+	@if [ -x $(BIN)/uv ] || $(PYTHON) -m pip --python $(BIN)/python install -q uv 2>/dev/null \
+			|| { $(BIN)/python -m ensurepip >/dev/null && $(BIN)/python -m pip install -q uv; }; then \
 		echo "$(BIN)/uv pip install -r $(1)"; $(BIN)/uv pip install -q --python $(BIN)/python -r $(1); \
 	else \
-		echo "no uv: pip install -r $(1)"; $(BIN)/pip install -q --upgrade pip && $(BIN)/pip install -q -r $(1); \
+		echo "no uv: pip install -r $(1)"; $(BIN)/python -m ensurepip >/dev/null 2>/dev/null; \
+		$(BIN)/python -m pip install -q --upgrade pip && $(BIN)/python -m pip install -q -r $(1); \
 	fi
 endef
 
