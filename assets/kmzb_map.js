@@ -7,7 +7,7 @@ window.kmzb = Object.assign({}, window.kmzb, {
   // chart's drawing is) for QUIET_MS, then an idle period; the wait is capped at MAX_WAIT_MS, so a busy
   // page still gets its grids. Everything waiting at once is released together (one wait, not one
   // after another's long task). A clientside callback may return a Promise.
-  whenIdle: function (value) {
+  whenQuiet: function (value) {
     var k = window.kmzb;
     if (!k._quiet) {
       k._quiet = new Promise(function (resolve) {
@@ -33,10 +33,12 @@ window.kmzb = Object.assign({}, window.kmzb, {
   })(),
   // dashboard/lazy.py: the grid `spec` (a component as data) into its empty box, once the page is quiet
   // after the views' first answer (`views`: the table's data, which comes with the map and the charts),
-  // or at once when the box is scrolled near; nothing once it is there
+  // or at once when the box is scrolled near before that; nothing before the answer or once it is there
   lazyGrid: function (views, spec) {
     var nothing = window.dash_clientside.no_update;
-    if (!spec || !spec.props || document.getElementById(spec.props.id)) return nothing;
+    if (views === null || views === undefined || !spec || !spec.props || document.getElementById(spec.props.id)) {
+      return nothing;
+    }
     var box = document.getElementById(spec.props.id + "-holder");
     return new Promise(function (resolve) {
       var done = false, io = null;
@@ -51,7 +53,7 @@ window.kmzb = Object.assign({}, window.kmzb, {
                                       {rootMargin: "300px"});
         io.observe(box);
       }
-      if (views !== null && views !== undefined) window.kmzb.whenIdle(null).then(go);
+      window.kmzb.whenQuiet(null).then(go);
     });
   },
   // the district table's rows arrive column by column ({field: [values]}): one object per row

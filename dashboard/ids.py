@@ -55,7 +55,7 @@ TABLE_TITLE = "table-title"
 
 # the fixed public table of the sensitive (hidden) categories
 SENSITIVE_TABLE = "sensitive-table"
-SENSITIVE_ROWS = "sensitive-rows"  # the table's rows, handed to the grid when the browser is idle
+SENSITIVE_ROWS = "sensitive-rows"  # the table's rows, handed to its grid once created (dashboard.lazy)
 SENSITIVE_CSV = "sensitive-csv"
 SENSITIVE_NOTE = "sensitive-note"
 

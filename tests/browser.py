@@ -10,6 +10,8 @@ from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.support.ui import WebDriverWait
 
+from dashboard import changes, ids
+
 from .helpers import ServerProcess, app_server
 
 
@@ -97,7 +99,7 @@ def callbacks_idle(d) -> bool:
     """)
 
 
-GRIDS = ("district-table", "changes-grid", "sensitive-table")
+GRIDS = (ids.TABLE, changes.GRID, ids.SENSITIVE_TABLE)  # created lazily (dashboard/lazy.py)
 
 
 def grids_created(d) -> bool:

@@ -16,7 +16,8 @@ from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
-from tests.browser import callbacks_idle, grids_created, kept_chrome, wait
+from dashboard import ids
+from tests.browser import GRIDS, callbacks_idle, grids_created, kept_chrome, wait
 
 pytestmark = pytest.mark.e2e
 
@@ -116,8 +117,7 @@ def severe_logs(d) -> list:
     return [e for e in d.get_log("browser") if e["level"] == "SEVERE"]
 
 
-GRIDS = ("district-table", "changes-grid", "sensitive-table")
-CHARTS = ("chart-timeline", "chart-categories", "chart-ranked", "chart-speed", "chart-heatmap")
+CHARTS = (ids.CHART_TIMELINE, ids.CHART_CATEGORIES, ids.CHART_RANKED, ids.CHART_SPEED, ids.CHART_HEATMAP)
 
 # notes, for each grid, how many of the five charts were drawn with their data when the grid appeared
 WATCH_GRIDS_JS = """
