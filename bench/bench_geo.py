@@ -78,6 +78,13 @@ def main(argv: list[str] | None = None) -> int:
     index = geo_index(geo_dir)
     print(f"index build: {time.perf_counter() - t:.2f} s  {index!r}")
     x, y = _points(index, args.points, args.where, args.seed)
+    n = min(1000, args.points)
+    times, _ = _timed(lambda: index.lookup(x[:n], y[:n]), args.repeat)
+    print(f"a batch of {n:,} points before the raster (shapely alone): best {min(times) * 1000:.1f} ms")
+    t = time.perf_counter()
+    index.ensure_raster()
+    print(f"raster build (on the first batch of {index.raster_from:,} points or more): "
+          f"{time.perf_counter() - t:.2f} s  {index!r}")
 
     times, codes = _timed(lambda: index.lookup(x, y), args.repeat)
     found = sum(c is not None for c in codes)

@@ -20,7 +20,7 @@ from kmzb.config import get_settings
 from kmzb.geo import assets as kassets
 from kmzb.geo import crs
 from kmzb.geo.districts import districts
-from kmzb.geo.lookup import GeoIndex, geo_index
+from kmzb.geo.lookup import RASTER_FROM, GeoIndex, geo_index
 from kmzb.geo.source import read_gminas
 
 GEO_DIR = get_settings().geo_dir
@@ -38,6 +38,13 @@ LANDMARKS = [  # (lon, lat, expected gmina or None)
 @pytest.fixture(scope="module")
 def index() -> GeoIndex:
     return geo_index(GEO_DIR)
+
+
+@pytest.fixture(scope="module", params=["raster", "shapely"])
+def any_index(request) -> GeoIndex:
+    """Both ways a lookup answers: through the raster (a batch of RASTER_FROM points or more) and
+    shapely alone (smaller batches, before the raster is built)."""
+    return GeoIndex(GEO_DIR, raster_from=0 if request.param == "raster" else 2**62)
 
 
 @pytest.fixture(scope="module")
@@ -60,27 +67,27 @@ def _random_points(index, n, seed, pad=5000.0):
 # ---------------------------------------------------------------------------------- lookup
 
 
-def test_landmarks(index):
+def test_landmarks(any_index):
     lon = [p[0] for p in LANDMARKS]
     lat = [p[1] for p in LANDMARKS]
-    got = index.lookup(*_xy(lon, lat))
+    got = any_index.lookup(*_xy(lon, lat))
     assert got.shape == (len(LANDMARKS),)
     assert list(got) == [p[2] for p in LANDMARKS]
 
 
-def test_warsaw_palace_of_culture(index):
-    (code,) = index.lookup(*_xy([21.0067], [52.2319]))
+def test_warsaw_palace_of_culture(any_index):
+    (code,) = any_index.lookup(*_xy([21.0067], [52.2319]))
     assert isinstance(code, str) and code.startswith("1465") and len(code) == 7
 
 
-def test_lookup_nan_empty_and_shape(index):
+def test_lookup_nan_empty_and_shape(any_index):
     x, y = _xy([19.9373, np.nan, 19.9373], [50.0614, 50.0, np.nan])
-    assert list(index.lookup(x, y)) == ["1261011", None, None]
-    assert index.lookup(np.array([]), np.array([])).shape == (0,)
+    assert list(any_index.lookup(x, y)) == ["1261011", None, None]
+    assert any_index.lookup(np.array([]), np.array([])).shape == (0,)
     x2, y2 = _xy([[19.9373, 18.6466]], [[50.0614, 54.3520]])
-    assert index.lookup(x2, y2).tolist() == [["1261011", "2261011"]]
+    assert any_index.lookup(x2, y2).tolist() == [["1261011", "2261011"]]
     with pytest.raises(ValueError):
-        index.lookup(np.zeros(2), np.zeros(3))
+        any_index.lookup(np.zeros(2), np.zeros(3))
 
 
 def test_lookup_equals_plain_strtree_lookup(index):
@@ -91,6 +98,18 @@ def test_lookup_equals_plain_strtree_lookup(index):
     found = np.array([v is not None for v in fast])
     assert 0.5 < found.mean() < 0.85  # Poland fills about 2/3 of its bounding box
     assert all(len(v) == 7 for v in fast[found])
+
+
+def test_a_small_batch_asks_shapely_and_a_large_one_builds_the_raster():
+    fresh = GeoIndex(GEO_DIR)
+    x, y = _random_points(fresh, RASTER_FROM - 1, seed=5)
+    small = fresh.lookup(x[:1000], y[:1000])
+    below = fresh.lookup(x, y)
+    assert "raster=not built" in repr(fresh)
+    xl, yl = np.append(x, x[0]), np.append(y, y[0])  # RASTER_FROM points
+    large = fresh.lookup(xl, yl)
+    assert "raster=not built" not in repr(fresh)
+    assert (large[:-1] == below).all() and (large[:1000] == small).all() and (fresh.lookup(x[:1000], y[:1000]) == small).all()
 
 
 def test_points_near_borders_equal_plain_strtree_lookup(index):
@@ -122,15 +141,15 @@ def test_border_vertices_get_exactly_one_gmina_the_lowest(index):
     assert (np.bincount(inp, minlength=len(on)) >= 2).sum() > 10_000  # shared by two or more gminas
 
 
-def test_points_inside_a_gmina_get_it(index):
-    pts = shapely.point_on_surface(index.geometries)
-    got = index.lookup(shapely.get_x(pts), shapely.get_y(pts))
-    assert list(got) == list(index.teryt)
+def test_points_inside_a_gmina_get_it(any_index):
+    pts = shapely.point_on_surface(any_index.geometries)
+    got = any_index.lookup(shapely.get_x(pts), shapely.get_y(pts))
+    assert list(got) == list(any_index.teryt)
 
 
-def test_tolerance_band_independent_check(index):
+def test_tolerance_band_independent_check(any_index):
     """Points outside every gmina: nearest gmina within 2 km, None beyond (brute force)."""
-    land = shapely.union_all(index.geometries)
+    land = shapely.union_all(any_index.geometries)
     band = shapely.difference(shapely.buffer(land, 3000), land)
     minx, miny, maxx, maxy = band.bounds
     rng = np.random.default_rng(3)
@@ -139,28 +158,28 @@ def test_tolerance_band_independent_check(index):
     keep = shapely.contains_xy(band, x, y)
     x, y = x[keep][:400], y[keep][:400]
     assert len(x) == 400
-    got = index.lookup(x, y)
+    got = any_index.lookup(x, y)
     for xi, yi, code in zip(x, y, got):
-        d = shapely.distance(index.geometries, shapely.Point(xi, yi))
+        d = shapely.distance(any_index.geometries, shapely.Point(xi, yi))
         if d.min() <= 1999.0:
-            assert code == index.teryt[int(np.argmin(d))]
+            assert code == any_index.teryt[int(np.argmin(d))]
         elif d.min() >= 2001.0:
             assert code is None
     assert any(c is not None for c in got) and any(c is None for c in got)
     # tolerance 0: nothing outside the polygons is assigned
-    assert all(c is None for c in index.lookup(x, y, tolerance_m=0))
+    assert all(c is None for c in any_index.lookup(x, y, tolerance_m=0))
     # a bigger tolerance reaches further
-    assert all(c is not None for c in index.lookup(x, y, tolerance_m=3500))
+    assert all(c is not None for c in any_index.lookup(x, y, tolerance_m=3500))
 
 
-def test_shared_border_resolves_to_lowest_teryt(index):
+def test_shared_border_resolves_to_lowest_teryt(any_index):
     # a vertex shared by several gminas: every one of them touches it
-    coords, which = shapely.get_coordinates(index.geometries[:50], return_index=True)
+    coords, which = shapely.get_coordinates(any_index.geometries[:50], return_index=True)
     checked = 0
     for (px, py), _ in zip(coords, which):
-        touching = np.flatnonzero(shapely.intersects_xy(index.geometries, px, py))
+        touching = np.flatnonzero(shapely.intersects_xy(any_index.geometries, px, py))
         if len(touching) >= 2:
-            assert index.lookup(np.array([px]), np.array([py]))[0] == index.teryt[touching.min()]
+            assert any_index.lookup(np.array([px]), np.array([py]))[0] == any_index.teryt[touching.min()]
             checked += 1
         if checked >= 20:
             break

@@ -7,7 +7,10 @@ gminas, and ``STRtree.query_nearest`` within the tolerance for points outside ev
 shapely only about points near a border: a raster of ``cell_m`` cells marks the cells a border
 may pass through (the gmina borders densified with ``shapely.segmentize``); every connected
 group of the other cells (``scipy.ndimage.label``) lies inside one gmina or outside all of them,
-which one point of the group tells. Figures: bench/bench_geo.py, bench/HISTORY.md.
+which one point of the group tells. The raster costs ~0.6 s to build and repays it only on large
+batches (shapely alone answers ~2 µs a point): it is built on the first batch of at least
+``raster_from`` points, and smaller batches before that ask shapely (a nightly file's ingest,
+a test's CLI run). Figures: bench/bench_geo.py, bench/HISTORY.md.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from kmzb.geo.source import (
 
 DEFAULT_TOLERANCE_M = 2000.0
 DEFAULT_CELL_M = 250.0
+RASTER_FROM = 200_000  # points in one batch from which the raster is built (see the docstring)
 
 _BORDER = -1  # a cell a gmina border may cross: ask shapely
 _OUTSIDE = -2  # a cell outside every gmina
@@ -40,13 +44,14 @@ class GeoIndex:
     """Gmina lookup for EPSG:2180 points; build with :func:`geo_index` (cached)."""
 
     def __init__(self, geo_dir: str | Path, *, tolerance_m: float = DEFAULT_TOLERANCE_M,
-                 cell_m: float = DEFAULT_CELL_M) -> None:
+                 cell_m: float = DEFAULT_CELL_M, raster_from: int = RASTER_FROM) -> None:
         import shapely
 
         gdf = read_gminas(geo_dir).to_crs(CRS_METRIC)
         self.geo_dir = Path(geo_dir)
         self.tolerance_m = float(tolerance_m)
         self.cell_m = float(cell_m)
+        self.raster_from = int(raster_from)
         self.teryt: np.ndarray = gdf["teryt"].to_numpy(dtype=object)  # sorted ascending
         self.names: np.ndarray = gdf["name"].to_numpy(dtype=object) if "name" in gdf else self.teryt.copy()
         self.geometries: np.ndarray = valid_geometries(gdf)
@@ -55,7 +60,14 @@ class GeoIndex:
         self._codes = np.append(self.teryt, None).astype(object)  # position -1 -> None
         self._lock = threading.Lock()
         self._near: dict[int, np.ndarray] = {}
-        self._build_raster()
+        self._grid: np.ndarray | None = None  # the raster, once a batch needs it (ensure_raster)
+
+    def ensure_raster(self) -> np.ndarray:
+        """The raster, built now if it is not yet (bench/bench_geo.py times it on its own)."""
+        with self._lock:
+            if self._grid is None:
+                self._build_raster()
+            return self._grid
 
     def _build_raster(self) -> None:
         import shapely
@@ -96,9 +108,10 @@ class GeoIndex:
         from scipy import ndimage
 
         k = math.ceil(tolerance_m / self.cell_m)
+        grid = self.ensure_raster()
         with self._lock:
             if k not in self._near:
-                self._near[k] = ndimage.maximum_filter(self._grid != _OUTSIDE, size=2 * k + 1, mode="constant")
+                self._near[k] = ndimage.maximum_filter(grid != _OUTSIDE, size=2 * k + 1, mode="constant")
             return self._near[k]
 
     def _lowest(self, n: int, inp: np.ndarray, hit: np.ndarray) -> np.ndarray:
@@ -134,15 +147,18 @@ class GeoIndex:
         """Like :meth:`lookup` but returns positions into ``self.teryt`` (int64, -1 = none)."""
         tol = self.tolerance_m if tolerance_m is None else float(tolerance_m)
         x, y, shape = self._flat(x, y)
+        if self._grid is None and len(x) < self.raster_from:
+            return self._exact_index(x, y, tol).reshape(shape)
+        grid = self.ensure_raster()
         out = np.full(len(x), -1, dtype=np.int64)
-        nr, nc = self._grid.shape
+        nr, nc = grid.shape
         with np.errstate(invalid="ignore"):
             r = np.floor((y - self._y0) / self.cell_m)
             c = np.floor((x - self._x0) / self.cell_m)
             inr = (r >= 0) & (r < nr) & (c >= 0) & (c < nc)  # NaN -> False
         on = np.flatnonzero(inr)
         cell = r[on].astype(np.int64) * nc + c[on].astype(np.int64)
-        code = self._grid.ravel()[cell]
+        code = grid.ravel()[cell]
         out[on] = np.maximum(code, -1)
 
         outside = code == _OUTSIDE
@@ -167,15 +183,18 @@ class GeoIndex:
         return self._codes[self.lookup_index(x, y, tolerance_m)]
 
     def lookup_exact(self, x, y, tolerance_m: float | None = None) -> np.ndarray:
-        """:meth:`lookup` asking shapely about every point (no raster; slower; tests and bench)."""
+        """:meth:`lookup` asking shapely about every point (no raster)."""
         tol = self.tolerance_m if tolerance_m is None else float(tolerance_m)
         x, y, shape = self._flat(x, y)
+        return self._codes[self._exact_index(x, y, tol)].reshape(shape)
+
+    def _exact_index(self, x: np.ndarray, y: np.ndarray, tol: float) -> np.ndarray:
         out = np.full(len(x), -1, dtype=np.int64)
         ok = np.flatnonzero(np.isfinite(x) & np.isfinite(y))
         out[ok] = self._exact(x[ok], y[ok])
         miss = ok[out[ok] < 0]
         out[miss] = self._nearest(x[miss], y[miss], tol)
-        return self._codes[out].reshape(shape)
+        return out
 
     def to_wgs84(self, x, y):
         """EPSG:2180 (x, y) -> (lon, lat)."""
@@ -189,9 +208,9 @@ class GeoIndex:
         return len(self.teryt)
 
     def __repr__(self) -> str:
-        nr, nc = self._grid.shape
+        raster = "not built" if self._grid is None else "{}x{}@{:g}m".format(*self._grid.shape, self.cell_m)
         return (f"GeoIndex({str(self.geo_dir)!r}, gminas={len(self.teryt)}, "
-                f"raster={nr}x{nc}@{self.cell_m:g}m, tolerance_m={self.tolerance_m:g})")
+                f"raster={raster}, tolerance_m={self.tolerance_m:g})")
 
 
 @lru_cache(maxsize=4)
