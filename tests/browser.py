@@ -46,10 +46,11 @@ _kept: dict[tuple, webdriver.Chrome] = {}
 def kept_chrome(width=1366, height=900, download_dir: str | None = None, *,
                 phone: tuple[int, int] | None = None) -> webdriver.Chrome:
     """A Chromium of this window size (with `phone`, emulating that viewport on a phone) kept open
-    for the test process's next test of the same size, since a start and a quit cost seconds each.
-    Every test gets it as a fresh one: on a blank page, without the cookies, permissions, console
-    log, extra windows or download directory of the test before. `quit_kept()` ends them all."""
-    key = (width, height, phone)
+    for the test process's next test of the same window size, since a start and a quit cost seconds
+    each. Every test gets it as a fresh one: on a blank page, without the cookies, permissions,
+    console log, extra windows, download directory or phone emulation of the test before.
+    `quit_kept()` ends them all."""
+    key = (width, height)
     d = _kept.get(key)
     try:
         handles = d.window_handles if d is not None else []
@@ -57,9 +58,6 @@ def kept_chrome(width=1366, height=900, download_dir: str | None = None, *,
         handles = []
     if not handles:
         d = _kept[key] = chrome(width, height)
-        if phone:  # a desktop window cannot be 390 px wide: emulate the phone's viewport
-            d.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
-                              {"width": phone[0], "height": phone[1], "deviceScaleFactor": 1, "mobile": True})
     else:
         for h in handles[1:]:
             d.switch_to.window(h)
@@ -71,6 +69,11 @@ def kept_chrome(width=1366, height=900, download_dir: str | None = None, *,
         d.get_log("browser")  # read, so emptied
     d.execute_cdp_cmd("Page.setDownloadBehavior", {"behavior": "allow", "downloadPath": download_dir}
                       if download_dir else {"behavior": "default"})
+    if phone:  # a desktop window cannot be 390 px wide: emulate the phone's viewport
+        d.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                          {"width": phone[0], "height": phone[1], "deviceScaleFactor": 1, "mobile": True})
+    else:
+        d.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
     return d
 
 

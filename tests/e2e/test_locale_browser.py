@@ -12,7 +12,7 @@ import requests
 from selenium.webdriver.common.by import By
 
 from tests.browser import kept_chrome, wait
-from tests.e2e.test_dashboard import js_click, last90, ready
+from tests.e2e.test_dashboard import js_click, ready
 
 pytestmark = pytest.mark.e2e
 NBSP = "\u00a0"
@@ -30,7 +30,7 @@ def cells(d, table: str, col: str) -> list[str]:
             d.find_elements(By.CSS_SELECTOR, f"#{table} .ag-center-cols-container [col-id='{col}']")]
 
 
-def test_polish_grid_numbers_and_texts_and_a_chart_toolbar_without_cloud(server, browser):
+def test_polish_grid_numbers_texts_chart_toolbar_and_spreadsheet_csv(server, browser):
     browser.get(server.url + "/?level=voivodeship&preset=all")
     ready(browser)
     assert browser.title == "KMZB — analiza zagrożeń"
@@ -56,6 +56,23 @@ def test_polish_grid_numbers_and_texts_and_a_chart_toolbar_without_cloud(server,
     assert not browser.find_elements(By.CSS_SELECTOR, ".modebar-btn--logo")
     assert "Pobierz wykres jako PNG" in [t[0] for t in titles], titles
 
+    # and the table's CSV, for a Polish spreadsheet by default (";" and decimal commas), equals the API
+    assert browser.find_element(By.ID, "table-csv-format").get_attribute("value") == "sheet"
+    js_click(browser, browser.find_element(By.ID, "table-download-btn"))
+    meta = requests.get(server.url + "/api/v1/meta", timeout=10).json()
+    rng = {"from": meta["date_from"], "to": meta["date_to"]}  # preset=all: the data's whole range
+    target = browser.download_dir / f"kmzb_wojewodztwa_polska_{rng['from']}_{rng['to']}.csv"
+    wait(browser, lambda d: target.exists() and target.stat().st_size > 0, msg=f"no {target.name}")
+    got = pd.read_csv(target, sep=";", decimal=",", encoding="utf-8-sig", dtype={"TERYT": str}).set_index("TERYT")
+    want = requests.get(server.url + "/api/v1/districts", timeout=30, params={
+        "level": "voivodeship", "compare": "previous", **rng}).json()["rows"]
+    assert len(got) == len(want) == 16
+    for w in want:
+        row = got.loc[w["teryt"]]
+        assert row["Zgłoszenia"] == w["reports"] and row["Ludność"] == w["population"]
+        if w["confirmation_rate"] is not None:
+            assert abs(row["Odsetek potwierdzonych (%)"] - 100 * w["confirmation_rate"]) <= 0.05 + 1e-9
+
 
 def test_english_grid_keeps_english_numbers(server, browser):
     browser.get(server.url + "/?lang=en&level=voivodeship&preset=all")
@@ -75,24 +92,6 @@ def test_date_picker_calendar_in_polish(server, browser):
     text = cal.get_attribute("textContent")
     assert "pn" in text and "śr" in text and "Mo" not in text and "We" not in text, text[:300]
     assert re.search(r"wrzesień|październik|sierpień", text), text[:300]
-
-
-def test_polish_csv_download_for_spreadsheets_equals_the_api(server, browser):
-    browser.get(server.url + "/?level=voivodeship")
-    ready(browser)
-    assert browser.find_element(By.ID, "table-csv-format").get_attribute("value") == "sheet"
-    js_click(browser, browser.find_element(By.ID, "table-download-btn"))
-    rng = last90(server)
-    target = browser.download_dir / f"kmzb_wojewodztwa_polska_{rng['from']}_{rng['to']}.csv"
-    wait(browser, lambda d: target.exists() and target.stat().st_size > 0, msg=f"no {target.name}")
-    got = pd.read_csv(target, sep=";", decimal=",", encoding="utf-8-sig", dtype={"TERYT": str}).set_index("TERYT")
-    want = requests.get(server.url + "/api/v1/districts", timeout=30, params={
-        "level": "voivodeship", "compare": "previous", **rng}).json()["rows"]
-    for w in want:
-        row = got.loc[w["teryt"]]
-        assert row["Zgłoszenia"] == w["reports"] and row["Ludność"] == w["population"]
-        if w["confirmation_rate"] is not None:
-            assert abs(row["Odsetek potwierdzonych (%)"] - 100 * w["confirmation_rate"]) <= 0.05 + 1e-9
 
 
 def test_responses_are_compressed(server):
