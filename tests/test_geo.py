@@ -41,10 +41,13 @@ def index() -> GeoIndex:
 
 
 @pytest.fixture(scope="module", params=["raster", "shapely"])
-def any_index(request) -> GeoIndex:
-    """Both ways a lookup answers: through the raster (a batch of RASTER_FROM points or more) and
-    shapely alone (smaller batches, before the raster is built)."""
-    return GeoIndex(GEO_DIR, raster_from=0 if request.param == "raster" else 2**62)
+def any_index(request, index) -> GeoIndex:
+    """Both ways a lookup answers: through the raster (a batch of RASTER_FROM points or more, or any
+    batch once it is built) and shapely alone (smaller batches, before the raster is built)."""
+    if request.param == "raster":
+        index.ensure_raster()
+        return index
+    return GeoIndex(GEO_DIR, raster_from=2**62)
 
 
 @pytest.fixture(scope="module")
@@ -100,16 +103,17 @@ def test_lookup_equals_plain_strtree_lookup(index):
     assert all(len(v) == 7 for v in fast[found])
 
 
-def test_a_small_batch_asks_shapely_and_a_large_one_builds_the_raster():
-    fresh = GeoIndex(GEO_DIR)
-    x, y = _random_points(fresh, RASTER_FROM - 1, seed=5)
-    small = fresh.lookup(x[:1000], y[:1000])
+def test_a_small_batch_asks_shapely_and_a_large_one_builds_the_raster(index):
+    assert index.raster_from == RASTER_FROM == 200_000
+    fresh = GeoIndex(GEO_DIR, raster_from=5000)  # the same rule, on fewer points
+    x, y = _random_points(fresh, 4999, seed=5)
+    small = fresh.lookup(x[:100], y[:100])
     below = fresh.lookup(x, y)
     assert "raster=not built" in repr(fresh)
-    xl, yl = np.append(x, x[0]), np.append(y, y[0])  # RASTER_FROM points
+    xl, yl = np.append(x, x[0]), np.append(y, y[0])  # raster_from points
     large = fresh.lookup(xl, yl)
     assert "raster=not built" not in repr(fresh)
-    assert (large[:-1] == below).all() and (large[:1000] == small).all() and (fresh.lookup(x[:1000], y[:1000]) == small).all()
+    assert (large[:-1] == below).all() and (large[:100] == small).all() and (fresh.lookup(x[:100], y[:100]) == small).all()
 
 
 def test_points_near_borders_equal_plain_strtree_lookup(index):

@@ -106,8 +106,10 @@ def test_language_switch_rerenders_in_place_keeping_the_view(server, browser):
     assert_polish(d)
     view = search_of(d)
     reports = kpi_reports(d)
-    cal = calendar_text(d)
-    assert "pn" in cal and "Mo" not in cal, cal[:200]
+    cal = calendar_text(d)  # Polish weekdays and month names
+    assert "pn" in cal and "śr" in cal and "Mo" not in cal and "We" not in cal, cal[:300]
+    assert re.search(r"(stycze|luty|marzec|kwiecie|maj|czerwiec|lipiec|sierpie|wrzesie|październik|listopad|grudzie)",
+                     cal), cal[:300]
     d.execute_script("window.__kmzbMarker = 1")
 
     switch(d, "National Map of Security Threats")
@@ -121,6 +123,8 @@ def test_language_switch_rerenders_in_place_keeping_the_view(server, browser):
     assert "Kraków" in d.find_element(By.ID, "f-region").text and "Kraków" in text(d, "#breadcrumb")
     cal = calendar_text(d)
     assert "Mo" in cal and "pn" not in cal, cal[:200]
+    assert re.search(r"January|February|March|April|May|June|July|August|September|October|November|December",
+                     cal), cal[:300]
     # the switch's link is this view in the other language (to share, or open in a new tab)
     assert search_of_href(d) == view
 

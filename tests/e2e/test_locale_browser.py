@@ -1,6 +1,7 @@
 """Polish through and through in headless Chromium (issue 12 A): the grid's numbers and its own texts,
-the charts' toolbar (no cloud button, Polish tooltips), the date picker's calendar, the page title, the
-Polish spreadsheet CSV, compressed responses."""
+the charts' toolbar (no cloud button, Polish tooltips), the page title, the Polish spreadsheet CSV,
+compressed responses. The date picker's calendar in both languages: tests/e2e/test_language_switch.py;
+the English grid: tests/e2e/test_profile_browser.py."""
 
 from __future__ import annotations
 
@@ -72,26 +73,6 @@ def test_polish_grid_numbers_texts_chart_toolbar_and_spreadsheet_csv(server, bro
         assert row["Zgłoszenia"] == w["reports"] and row["Ludność"] == w["population"]
         if w["confirmation_rate"] is not None:
             assert abs(row["Odsetek potwierdzonych (%)"] - 100 * w["confirmation_rate"]) <= 0.05 + 1e-9
-
-
-def test_english_grid_keeps_english_numbers(server, browser):
-    browser.get(server.url + "/?lang=en&level=voivodeship&preset=all")
-    ready(browser)
-    assert browser.title == "KMZB — threat analytics"
-    wait(browser, lambda d: len(cells(d, "district-table", "population")) == 16, msg="grid not filled")
-    assert all(re.fullmatch(r"\d{1,3}(,\d{3})+", p) for p in cells(browser, "district-table", "population"))
-    assert "Page Size" in browser.find_element(By.CSS_SELECTOR, "#district-table .ag-paging-panel").text
-
-
-def test_date_picker_calendar_in_polish(server, browser):
-    browser.get(server.url + "/?preset=custom&from=2026-09-01&to=2026-09-10")
-    ready(browser)
-    js_click(browser, browser.find_element(By.ID, "f-dates"))  # (the id is on the start date's input)
-    cal = wait(browser, lambda d: next((e for e in d.find_elements(By.CSS_SELECTOR, ".dash-datepicker-content")
-                                        if e.is_displayed()), None), msg="calendar did not open")
-    text = cal.get_attribute("textContent")
-    assert "pn" in text and "śr" in text and "Mo" not in text and "We" not in text, text[:300]
-    assert re.search(r"wrzesień|październik|sierpień", text), text[:300]
 
 
 def test_responses_are_compressed(server):

@@ -1,8 +1,11 @@
 """From the dashboard to a gmina's profile / debate pack and back, in headless Chromium on the real
 server: the breadcrumb's button when a district is selected, the table's link column, the profile
-page itself (header, charts, table) and the way back to the same district on the dashboard."""
+page itself (header, charts, table) and the way back to the same district on the dashboard; on the same
+English page, the grid's English numbers."""
 
 from __future__ import annotations
+
+import re
 
 import pytest
 from selenium.webdriver.common.by import By
@@ -41,10 +44,20 @@ def test_dashboard_to_a_gminas_profile_and_back(server, browser):
     assert not [e for e in d.get_log("browser") if e["level"] == "SEVERE"]
 
 
-def test_district_table_links_each_row_to_its_profile(server, browser):
+def cells(d, col: str) -> list[str]:
+    return [e.get_attribute("textContent") for e in
+            d.find_elements(By.CSS_SELECTOR, f"#district-table .ag-center-cols-container [col-id='{col}']")]
+
+
+def test_english_district_table_keeps_english_numbers_and_links_each_row_to_its_profile(server, browser):
     d = browser
     d.get(server.url + "/?level=voivodeship&preset=all&lang=en")
     wait(d, lambda x: present(x, '.ag-row [col-id="profile"] a'), msg="no profile links in the table")
+    # in English the grid keeps English numbers and texts (tests/e2e/test_locale_browser.py: Polish)
+    assert d.title == "KMZB — threat analytics"
+    wait(d, lambda x: len(cells(x, "population")) == 16, msg="grid not filled")
+    assert all(re.fullmatch(r"\d{1,3}(,\d{3})+", p) for p in cells(d, "population")), cells(d, "population")
+    assert "Page Size" in d.find_element(By.CSS_SELECTOR, "#district-table .ag-paging-panel").text
     a = d.find_element(By.CSS_SELECTOR, '.ag-row [col-id="profile"] a')
     href = a.get_attribute("href")
     assert "/profile/" in href and href.endswith("?lang=en")
