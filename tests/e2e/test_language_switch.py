@@ -1,7 +1,8 @@
 """The language switch re-renders the page in place (callbacks/language.py): no reload, every filter and the
 selected district kept, and everything in the new language — texts, numbers (decimal comma or point), the
-grid's own texts and numbers, the charts' toolbar, the date picker, <title> and <html lang>. Back and
-forward across a switch re-render the page in the URL's language too."""
+grid's own texts and numbers, the charts' toolbar, the date picker, <title> and <html lang> — and it passes
+axe at desktop and phone width. Back and forward across a switch re-render the page in the URL's language
+too."""
 
 from __future__ import annotations
 
@@ -114,6 +115,9 @@ def test_language_switch_rerenders_in_place_keeping_the_view(server, browser):
 
     switch(d, "National Map of Security Threats")
     assert d.execute_script(NOT_RELOADED), "the page was reloaded"
+    a11y_ready(d)  # (each grid brought into view once, as AG Grid renders its rows on screen)
+    found = axe(d)  # the page re-rendered in English passes axe (WCAG 2.1 AA) at desktop width
+    assert found == [], found
     assert d.switch_to.active_element.get_attribute("id") == "lang-link"  # focus stays on the (new) switch
     assert search_of(d) == {**view, "lang": ["en"]}  # every filter and the district, and the language
     assert_english(d)
