@@ -30,6 +30,7 @@ from kmzb.query import queries
 from kmzb.query.bounds import series_range
 from kmzb.query.filters import Filters
 from kmzb.query.queries import previous_period
+from kmzb.stats import quantile_classes
 from kmzb.teryt import level_of
 
 from . import alternatives
@@ -65,7 +66,7 @@ def interval_for(f: Filters) -> str:
 # ---------------------------------------------------------------- map values
 
 def classify(values: np.ndarray, k: int = 5, zero_class: bool = False) -> tuple[np.ndarray, list[tuple[float, float]]]:
-    """Quantile classes (mapclassify) of the finite values: (class per value or -1, [(lowest, highest)
+    """Quantile classes (kmzb.stats.quantile_classes: mapclassify's) of the finite values: (class per value or -1, [(lowest, highest)
     value actually in each class]). Classes never overlap and none is empty; with k or fewer distinct
     values each is its own class. With `zero_class`, zeros (no reports) are class 0 of their own."""
     ok = np.isfinite(values)
@@ -82,9 +83,7 @@ def classify(values: np.ndarray, k: int = 5, zero_class: bool = False) -> tuple[
     if len(uniq) <= k:
         raw = np.searchsorted(uniq, v)
     else:
-        import mapclassify  # here, not at import: it pulls in scikit-learn and matplotlib (~0.5 s a process)
-
-        raw = np.asarray(mapclassify.Quantiles(v, k=k).yb)
+        raw = quantile_classes(v, k)
     present, dense = np.unique(raw, return_inverse=True)  # ties can leave a quantile class empty
     cls[ok] = dense + len(ranges)
     for i in range(len(present)):

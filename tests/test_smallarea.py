@@ -54,6 +54,24 @@ def test_eb_published_st_louis_values():
     assert np.allclose(smallarea.eb_rates(e, b)[:10] / 1e4, published, rtol=1e-6)
 
 
+def test_eb_equals_esda_on_random_districts():
+    """The smoothing written out equals esda.smoothing.Empirical_Bayes (a test dependency only) on random
+    maps: few and many districts, rates that vary more and less than chance, zero counts."""
+    from esda.smoothing import Empirical_Bayes
+
+    rng = np.random.default_rng(11)
+    for trial in range(300):
+        n = int(rng.integers(2, 2500))
+        b = rng.integers(500, 800_000, n).astype(float)
+        risk = rng.gamma(2.0, 1e-4, n) if trial % 2 else np.full(n, 2e-4)  # varying, or chance alone
+        e = rng.poisson(b * risk).astype(float)
+        if e.sum() == 0:
+            continue
+        want = Empirical_Bayes(e, b).r.ravel()
+        got = smallarea._marshall(e, b)
+        assert np.allclose(got, want, rtol=1e-12, atol=0), trial
+
+
 def test_unstable_is_fewer_than_20_reports():
     assert smallarea.unstable([0, 19, 20, 500]).tolist() == [True, True, False, False]
 
