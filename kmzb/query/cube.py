@@ -94,11 +94,22 @@ def build(cur, enum_values: tuple, outcome_of_status: np.ndarray) -> Cube:
     sources = tuple(cur.execute("SELECT enum_range(NULL::source_t)").fetchone()[0])
     lo, hi = cur.execute("SELECT min(created_date), max(created_date) FROM reports").fetchone()
     col = _by_year(cur, lo, hi)
-    gminas, gidx = np.unique(col["g"].astype(np.int64), return_inverse=True)
+    # int32 throughout (cells: gminas x categories x statuses, well under 2**31): a server counts this
+    # while it answers its first requests, and int64 temporaries of every row added ~100 MB to its peak
+    g = col.pop("g")
+    gminas, gidx = np.unique(g, return_inverse=True)
+    del g
+    gminas = gminas.astype(np.int64)
     outcome_of_status = np.asarray(outcome_of_status, dtype=np.int8)
-    cat, st = col["cat"].astype(np.int64), col["st"].astype(np.int64)
-    gcs = ((gidx.astype(np.int64) * len(cats) + cat) * len(sts) + st).astype(np.int32)
+    cat, st = col.pop("cat").astype(np.int32), col.pop("st").astype(np.int32)
+    gcs = gidx.astype(np.int32)
+    del gidx
+    gcs *= len(cats)
+    gcs += cat
+    gcs *= len(sts)
+    gcs += st
     co = (cat * len(cells_mod.OUTCOMES) + outcome_of_status[st]).astype(np.int16)
+    del cat, st
     day, n = _small(col["day"]), _small(col["n"])
     cube = Cube(day, gcs, co, col["src"].astype(np.int8), n, gminas, tuple(cats), tuple(sts), sources,
                 outcome_of_status, _heat(cur, lo, hi, gminas, tuple(cats), tuple(sts), outcome_of_status))
@@ -118,7 +129,7 @@ def build(cur, enum_values: tuple, outcome_of_status: np.ndarray) -> Cube:
         year_cum[k] = year_cum[k - 1] + np.bincount(gcs[at[k - 1]:at[k]], weights=n[at[k - 1]:at[k]],
                                                     minlength=ncells).astype(np.int32)
     # a region's rows without a pass over all of them (a region's time series)
-    voiv = (gminas // DIVISOR["voivodeship"])[gcs // (len(cats) * len(sts))]
+    voiv = (gminas // DIVISOR["voivodeship"]).astype(np.int32)[gcs // (len(cats) * len(sts))]
     by_voivodeship = np.argsort(voiv, kind="stable").astype(np.int32)  # stable: by day within each
     codes, starts = np.unique(voiv[by_voivodeship], return_index=True)
     stops = np.append(starts[1:], len(voiv))
@@ -159,11 +170,17 @@ def _heat(cur, lo, hi, gminas: np.ndarray, cats: tuple[str, ...], sts: tuple[str
     n_cat, n_st = len(cats), len(sts)
     col = _by_year(cur, lo, hi, ", days_mask::INTEGER AS dm, times_mask::INTEGER AS tm",
                    "AND days_mask > 0 AND times_mask > 0", ("dm", "tm"))
-    gidx = np.searchsorted(gminas, col["g"].astype(np.int64))  # every gmina here is one of the cube's
-    cs = col["cat"].astype(np.int64) * n_st + col["st"].astype(np.int64)
-    gcs = (gidx * (n_cat * n_st) + cs).astype(np.int32)
-    masks, combo = np.unique(np.stack([col["dm"], col["tm"]], axis=1).astype(np.int64).reshape(-1, 2),
-                             axis=0, return_inverse=True)
+    # int32 as in build(); the (days, times) mask pairs as one number each (both masks < 2**15), which
+    # sorts as the pairs do: np.unique of the rows themselves copied and sorted every row's pair
+    gcs = np.searchsorted(gminas, col.pop("g")).astype(np.int32)  # every gmina here is one of the cube's
+    cs = col.pop("cat").astype(np.int32) * n_st + col.pop("st").astype(np.int32)
+    gcs *= n_cat * n_st
+    gcs += cs
+    pair = col.pop("dm").astype(np.int32) << 16
+    pair |= col.pop("tm").astype(np.int32)
+    keys, combo = np.unique(pair, return_inverse=True)
+    del pair
+    masks = np.stack([keys >> 16, keys & 0xFFFF], axis=1).astype(np.int64)
     return Heat(_small(col["day"]), gcs, cs.astype(np.int16), _public(cats, sts, outcome_of_status)[cs],
                 col["src"].astype(np.int8), combo.reshape(-1).astype(np.int16), _small(col["n"]), masks)
 
