@@ -4,8 +4,9 @@ period, tested as two Poisson counts.
 The exact conditional test: given n = after + before, `after` is binomial(n, t_a / (t_a + t_b))
 under equal rates (t = days of each period; the population is the same in both and cancels).
 The two-sided p-value is scipy's ``binomtest`` ("minlike": every outcome no more likely than the
-one seen), computed for all cells at once; the rate ratio's 95 % interval is the exact
-(Clopper–Pearson) interval of that binomial proportion turned into a ratio. Benjamini–Hochberg
+one seen), computed for all cells at once (kmzb.stats.binom_two_sided, as for the district profile);
+the rate ratio's 95 % interval is the exact (Clopper–Pearson) interval of that binomial proportion
+turned into a ratio. Benjamini–Hochberg
 across every tested cell of the view (cells with no report in either period are not tests).
 Counts come from the request's cells with the audience's rules (kmzb.query.cells.visible).
 """
@@ -20,10 +21,10 @@ from kmzb.query import cells as cells_mod
 from kmzb.query import columns
 from kmzb.query.queries import _level_groups
 from kmzb.query.smallarea import fdr_bh
+from kmzb.stats import binom_two_sided
 
 ALPHA = 0.05
 COLUMNS = columns.CHANGES
-_RERR = 1 + 1e-7  # scipy.stats.binomtest's relative tolerance for "as likely"
 
 
 def district_category(cells: cells_mod.Cells, districts: pd.DataFrame, f, level: str,
@@ -35,40 +36,6 @@ def district_category(cells: cells_mod.Cells, districts: pd.DataFrame, f, level:
     n_cat = len(cells.categories)
     flat = np.bincount(group[ok] * n_cat + cells.cat[ok], weights=cells.n[ok], minlength=len(base) * n_cat)
     return base, flat.reshape(len(base), n_cat).astype(np.int64)
-
-
-def _first_true(cond, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
-    """Per element, the smallest integer x in [lo, hi] with cond(x) (cond monotone False..True), hi+1 if none."""
-    lo, hi = lo.astype(np.int64).copy(), hi.astype(np.int64) + 1
-    while np.any(lo < hi):
-        mid = (lo + hi) // 2
-        c = cond(mid) & (lo < hi)
-        hi = np.where(c, mid, hi)
-        lo = np.where(~c & (lo < hi), mid + 1, lo)
-    return lo
-
-
-def binom_two_sided(k, n, p) -> np.ndarray:
-    """scipy.stats.binomtest(k, n, p).pvalue (two-sided), for arrays."""
-    # imported here, not at import: scipy.stats is ~0.5 s of every process's start
-    from scipy.stats import binom
-
-    k, n = np.asarray(k, dtype=np.int64), np.asarray(n, dtype=np.int64)
-    p = np.broadcast_to(np.asarray(p, dtype=float), k.shape)
-    d = binom.pmf(k, n, p) * _RERR
-    mode = n * p
-    low = k < mode
-    out = np.ones(len(k))
-    if low.any():  # the far side: y >= ceil(np), pmf decreasing: first y with pmf(y) <= d
-        kl, nl, pl, dl = k[low], n[low], p[low], d[low]
-        y = _first_true(lambda x: binom.pmf(x, nl, pl) <= dl, np.ceil(nl * pl), nl)
-        out[low] = binom.cdf(kl, nl, pl) + binom.sf(y - 1, nl, pl)
-    high = k > mode
-    if high.any():  # the far side: y <= floor(np), pmf increasing: last y with pmf(y) <= d
-        kh, nh, ph, dh = k[high], n[high], p[high], d[high]
-        y = _first_true(lambda x: binom.pmf(x, nh, ph) > dh, np.zeros(len(kh)), np.floor(nh * ph)) - 1
-        out[high] = np.where(y >= 0, binom.cdf(y, nh, ph), 0.0) + binom.sf(kh - 1, nh, ph)
-    return np.minimum(out, 1.0)
 
 
 def rate_ratio(after, before, t_after: float, t_before: float, alpha: float = ALPHA):

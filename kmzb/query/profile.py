@@ -38,7 +38,7 @@ from kmzb.query.queries import (
     totals_of,
     where,
 )
-from kmzb.stats import wilson
+from kmzb.stats import binom_two_sided, wilson
 
 ALPHA = 0.05
 # population classes (lower bounds) per level, for the peer group
@@ -136,7 +136,7 @@ def pop_class(population: float, level: str) -> tuple[int, int | None]:
 
 def poisson_change(after, before, days_after: int, days_before: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(rate ratio, two-sided exact p, BH-adjusted p) of each pair of counts; p is NaN where both are 0."""
-    # imported here, not at import (as scipy.stats in binom_two_sided)
+    # imported here, not at import (as scipy.stats in kmzb.stats.binom_two_sided)
     from statsmodels.stats.multitest import multipletests
 
     a, b = np.asarray(after, dtype=np.int64), np.asarray(before, dtype=np.int64)
@@ -149,45 +149,6 @@ def poisson_change(after, before, days_after: int, days_before: int) -> tuple[np
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = np.where(b > 0, a / b * (days_before / days_after), np.where(a > 0, np.inf, np.nan))
     return ratio, p, adjusted
-
-
-def binom_two_sided(k, n, p: float) -> np.ndarray:
-    """The two-sided exact binomial test's p-value of each k of n (NaN where n is 0): scipy's
-    `binomtest(k, n, p).pvalue` computed for all pairs at once (the same steps on arrays: the pmf
-    of k, a binary search on the other side of the mode for the last term not above it, the two
-    tails), so the numbers are the same to the bit and a table of 100 rows costs one call."""
-    # imported here, not at import: scipy.stats is ~0.5 s of every process's start
-    from scipy.stats import binom
-
-    k, n = np.asarray(k, dtype=np.int64), np.asarray(n, dtype=np.int64)
-    out = np.full(len(k), np.nan)
-    tested = n > 0
-    k, n = k[tested], n[tested]
-    d = binom.pmf(k, n, p)
-    rerr = 1 + 1e-7
-    pn = p * n
-    below, above = k < pn, k > pn
-    # below the mode: search a(x) = -pmf(x) on [ceil(pn), n]; above it: a(x) = pmf(x) on [0, floor(pn)]
-    sign = np.where(below, -1.0, 1.0)
-    target = np.where(below, -d * rerr, d * rerr)
-    lo = np.where(below, np.ceil(pn), 0.0)
-    hi = np.where(below, n.astype(float), np.floor(pn))
-    found = np.full(len(k), np.nan)
-    while True:
-        run = (below | above) & np.isnan(found) & (lo < hi)
-        if not run.any():
-            break
-        mid = lo + (hi - lo) // 2
-        midval = sign * binom.pmf(mid, n, p)
-        lt, gt = run & (midval < target), run & (midval > target)
-        found = np.where(run & ~lt & ~gt, mid, found)
-        lo, hi = np.where(lt, mid + 1, lo), np.where(gt, mid - 1, hi)
-    ix = np.where(np.isnan(found), np.where(sign * binom.pmf(lo, n, p) <= target, lo, lo - 1), found)
-    y_below = n - ix + (d * rerr == binom.pmf(ix, n, p)).astype(np.int64)
-    pval = np.where(below, binom.cdf(k, n, p) + binom.sf(n - y_below, n, p),
-                    binom.cdf(ix, n, p) + binom.sf(k - 1, n, p))
-    out[tested] = np.where(below | above, np.minimum(1.0, pval), 1.0)
-    return out
 
 
 def _change_pct(now, before) -> np.ndarray:
