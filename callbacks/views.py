@@ -66,8 +66,8 @@ def interval_for(f: Filters) -> str:
 # ---------------------------------------------------------------- map values
 
 def classify(values: np.ndarray, k: int = 5, zero_class: bool = False) -> tuple[np.ndarray, list[tuple[float, float]]]:
-    """Quantile classes (kmzb.stats.quantile_classes: mapclassify's) of the finite values: (class per value or -1, [(lowest, highest)
-    value actually in each class]). Classes never overlap and none is empty; with k or fewer distinct
+    """Quantile classes (kmzb.stats.quantile_classes, mapclassify's) of the finite values: (class per
+    value or -1, [(lowest, highest) value actually in each class]). Classes never overlap and none is empty; with k or fewer distinct
     values each is its own class. With `zero_class`, zeros (no reports) are class 0 of their own."""
     ok = np.isfinite(values)
     cls = np.full(len(values), -1, dtype=int)
@@ -80,10 +80,7 @@ def classify(values: np.ndarray, k: int = 5, zero_class: bool = False) -> tuple[
     if len(v) == 0:
         return cls, ranges
     uniq = np.unique(v)
-    if len(uniq) <= k:
-        raw = np.searchsorted(uniq, v)
-    else:
-        raw = quantile_classes(v, k)
+    raw = np.searchsorted(uniq, v) if len(uniq) <= k else quantile_classes(v, k)
     present, dense = np.unique(raw, return_inverse=True)  # ties can leave a quantile class empty
     cls[ok] = dense + len(ranges)
     for i in range(len(present)):

@@ -6,8 +6,8 @@ under equal rates (t = days of each period; the population is the same in both a
 The two-sided p-value is scipy's ``binomtest`` ("minlike": every outcome no more likely than the
 one seen), computed for all cells at once (kmzb.stats.binom_two_sided, as for the district profile);
 the rate ratio's 95 % interval is the exact (Clopper–Pearson) interval of that binomial proportion
-turned into a ratio. Benjamini–Hochberg
-across every tested cell of the view (cells with no report in either period are not tests).
+turned into a ratio. Benjamini–Hochberg across every tested cell of the view (cells with no report in
+either period are not tests).
 Counts come from the request's cells with the audience's rules (kmzb.query.cells.visible).
 """
 

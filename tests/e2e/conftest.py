@@ -26,7 +26,6 @@ from tests.conftest import GEO_DIR, demo_on_shared
 @dataclass
 class SharedServer:
     url: str
-    pid: int
     store: Store
 
 
@@ -68,7 +67,7 @@ def server(tmp_path_factory, shared_store):
             known = {"url": started.url, "pid": started.proc.pid, "store": str(settings.store_dir)}
             info.write_text(json.dumps(known))
         (users / me).touch()
-    yield SharedServer(known["url"], known["pid"], Store(Path(known["store"])))
+    yield SharedServer(known["url"], Store(Path(known["store"])))
     with _locked(root / "e2e-server.lock"):
         (users / me).unlink(missing_ok=True)
         if any(users.iterdir()):

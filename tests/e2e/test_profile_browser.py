@@ -11,6 +11,7 @@ import pytest
 from selenium.webdriver.common.by import By
 
 from tests.browser import callbacks_idle, kept_chrome, wait
+from tests.e2e.test_locale_browser import cells
 
 pytestmark = pytest.mark.e2e
 
@@ -44,19 +45,15 @@ def test_dashboard_to_a_gminas_profile_and_back(server, browser):
     assert not [e for e in d.get_log("browser") if e["level"] == "SEVERE"]
 
 
-def cells(d, col: str) -> list[str]:
-    return [e.get_attribute("textContent") for e in
-            d.find_elements(By.CSS_SELECTOR, f"#district-table .ag-center-cols-container [col-id='{col}']")]
-
-
 def test_english_district_table_keeps_english_numbers_and_links_each_row_to_its_profile(server, browser):
     d = browser
     d.get(server.url + "/?level=voivodeship&preset=all&lang=en")
     wait(d, lambda x: present(x, '.ag-row [col-id="profile"] a'), msg="no profile links in the table")
     # in English the grid keeps English numbers and texts (tests/e2e/test_locale_browser.py: Polish)
     assert d.title == "KMZB — threat analytics"
-    wait(d, lambda x: len(cells(x, "population")) == 16, msg="grid not filled")
-    assert all(re.fullmatch(r"\d{1,3}(,\d{3})+", p) for p in cells(d, "population")), cells(d, "population")
+    wait(d, lambda x: len(cells(x, "district-table", "population")) == 16, msg="grid not filled")
+    population = cells(d, "district-table", "population")
+    assert all(re.fullmatch(r"\d{1,3}(,\d{3})+", p) for p in population), population
     assert "Page Size" in d.find_element(By.CSS_SELECTOR, "#district-table .ag-paging-panel").text
     a = d.find_element(By.CSS_SELECTOR, '.ag-row [col-id="profile"] a')
     href = a.get_attribute("href")
